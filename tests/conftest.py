@@ -1,0 +1,38 @@
+"""Shared test helpers.
+
+PyTorch is the independent oracle of the gradient and optimiser tests. It is not a dependency of
+`nnfs`: `.ci/run` installs it. Locally, tests that need it are skipped when it is missing; in CI
+(`CI=true`) a missing torch fails those tests, so the oracle can never silently vanish."""
+import os
+
+import numpy as np
+import pytest
+
+import nnfs
+
+
+def _truthy(v: str | None) -> bool:
+    return (v or "").strip().lower() not in ("", "0", "false", "no")
+
+
+IN_CI = _truthy(os.environ.get("CI"))
+
+
+@pytest.fixture
+def torch():
+    "The `torch` module; skip (or, in CI, fail) when it is not installed."
+    try:
+        import torch as _torch
+    except ImportError:
+        if IN_CI: pytest.fail("torch is not installed but CI=true: the PyTorch oracle tests must run in CI")
+        pytest.skip("torch not installed (pip install torch==2.13.0)")
+    _torch.set_num_threads(1)
+    return _torch
+
+
+@pytest.fixture(autouse=True)
+def _seed_nnfs():
+    "Every test starts from the package's default state: seed 0, float32."
+    nnfs.init(0, np.float32)
+    yield
+    nnfs.init(0, np.float32)
