@@ -34,7 +34,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
     exp = np.exp(np.maximum(shifted, -80))
     return exp / np.sum(exp, axis=-1, keepdims=True)
 
-# %% ../nbs/08_backpropagation.ipynb #9099c767
+# %% ../nbs/08_backpropagation.ipynb #950a9459
 class ReLU:
     "Rectified linear unit: `max(0, x)`, elementwise."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
@@ -48,7 +48,7 @@ class ReLU:
     def predictions(self, outputs: np.ndarray) -> np.ndarray: return outputs
     def __repr__(self) -> str: return "ReLU()"
 
-# %% ../nbs/08_backpropagation.ipynb #6958219d
+# %% ../nbs/08_backpropagation.ipynb #4a8d77d1
 class Softmax:
     "Softmax over each row, as a layer (the numerically safe `softmax` function of lesson 05, plus a backward pass)."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Dense']
 
-# %% ../nbs/08_backpropagation.ipynb #30b4fd15
+# %% ../nbs/08_backpropagation.ipynb #191352d2
 from typing import Any
 
 import numpy as np
 
 from .core import NNFSError, check_int, get_dtype, get_rng
 
-# %% ../nbs/08_backpropagation.ipynb #4303ddbd
+# %% ../nbs/08_backpropagation.ipynb #fb0e4899
 class Dense:
     """A fully connected layer: `output = inputs @ weights + biases`.
 

@@ -45,10 +45,10 @@ def categorical_crossentropy(y_pred: np.ndarray, y_true: np.ndarray, eps: float 
     idx = class_indices(y_true, len(y_pred), y_pred.shape[1])
     return -np.log(np.clip(y_pred[np.arange(len(y_pred)), idx], eps, 1 - eps))
 
-# %% ../nbs/08_backpropagation.ipynb #c85e4412
+# %% ../nbs/08_backpropagation.ipynb #4be5e29c
 from .activations import Softmax
 
-# %% ../nbs/08_backpropagation.ipynb #2d3a2495
+# %% ../nbs/08_backpropagation.ipynb #1be518e2
 class Loss:
     "Base class of losses: `forward(y_pred, y_true)` gives per-sample losses, `calculate` their mean."
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray: raise NotImplementedError
@@ -62,7 +62,7 @@ class Loss:
             raise NNFSError(f"{type(self).__name__}: expected predictions of shape (samples, outputs), got {y_pred.shape}")
         return y_pred
 
-# %% ../nbs/08_backpropagation.ipynb #a51beb5e
+# %% ../nbs/08_backpropagation.ipynb #8ba25c53
 class CategoricalCrossentropy(Loss):
     "Negative log of the probability given to the correct class. Probabilities are clipped to [1e-7, 1-1e-7] so `log(0)` cannot happen."
     eps = 1e-7
@@ -78,7 +78,7 @@ class CategoricalCrossentropy(Loss):
         self.dinputs[rows, idx] = -1 / np.clip(dvalues[rows, idx], self.eps, 1 - self.eps) / n
         return self.dinputs
 
-# %% ../nbs/08_backpropagation.ipynb #5c375f03
+# %% ../nbs/08_backpropagation.ipynb #b819a7ac
 class SoftmaxCrossEntropy(Loss):
     """Softmax followed by categorical cross-entropy, as one step. Its backward is simply `(y_hat - y) / N`:
     cheaper and more accurate than chaining `Softmax.backward` after `CategoricalCrossentropy.backward`."""
