@@ -60,7 +60,7 @@ def sine_data(samples: int = 1000, *, dtype=None) -> tuple[np.ndarray, np.ndarra
     X = np.arange(samples, dtype=np.float64).reshape(-1, 1) / samples
     return X.astype(dtype), np.sin(2 * np.pi * X).astype(dtype)
 
-# %% ../nbs/15_fashion_mnist.ipynb #ccb2ba47
+# %% ../nbs/15_fashion_mnist.ipynb #e54f88f7
 import gzip
 import hashlib
 import http.client
@@ -74,7 +74,7 @@ from pathlib import Path
 
 from .core import NNFSError
 
-# %% ../nbs/15_fashion_mnist.ipynb #4df65fec
+# %% ../nbs/15_fashion_mnist.ipynb #6dc0ac7e
 _IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
                0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
@@ -108,7 +108,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))   # native byte order, and a writable copy
 
-# %% ../nbs/15_fashion_mnist.ipynb #af5fa1e4
+# %% ../nbs/15_fashion_mnist.ipynb #623bcfb3
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
@@ -188,7 +188,7 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, img_file: str, lbl_file:
     if len(labels) and labels.max() > 9:
         raise NNFSError(f"fashion_mnist: {lbl_file} holds labels up to {labels.max()}; Fashion-MNIST labels are 0..9")
 
-# %% ../nbs/15_fashion_mnist.ipynb #43b4190d
+# %% ../nbs/15_fashion_mnist.ipynb #8b1ad86a
 def fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True, progress: bool = True,
                   cache_dir: str | os.PathLike | None = None, base_url: str = FASHION_MNIST_URL
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -224,7 +224,7 @@ def fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = Tru
     _check_pair(X_test, y_test, files[2].name, files[3].name)
     return X_train, y_train, X_test, y_test
 
-# %% ../nbs/15_fashion_mnist.ipynb #b9b5aa6b
+# %% ../nbs/15_fashion_mnist.ipynb #aa7c7e68
 def train_val_split(X: np.ndarray, y: np.ndarray, val_size: int | float = 10000, *,
                     rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle `X`, `y` together (package RNG or `rng`) and split off a validation set:
