@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Dense', 'Dropout']
 
-# %% ../nbs/08_backpropagation.ipynb #e856c675
+# %% ../nbs/08_backpropagation.ipynb #fe9a8260
 from typing import Any
 
 import numpy as np
 
 from .core import NNFSError, check_int, get_dtype, get_rng
 
-# %% ../nbs/08_backpropagation.ipynb #188435a3
+# %% ../nbs/08_backpropagation.ipynb #1151e2d2
 class Dense:
     """A fully connected layer: `output = inputs @ weights + biases`.
 
@@ -65,10 +65,10 @@ class Dense:
         "The penalty the regularizer adds to the loss (0 without one)."
         return 0.0 if self.regularizer is None else float(self.regularizer.loss(self))
 
-# %% ../nbs/11_regularization_dropout.ipynb #4c99b8f3
+# %% ../nbs/11_regularization_dropout.ipynb #f9276fba
 import numbers
 
-# %% ../nbs/11_regularization_dropout.ipynb #abb03081
+# %% ../nbs/11_regularization_dropout.ipynb #733027d7
 class Dropout:
     """Inverted dropout: in training, zero each input with probability `rate` and scale the rest by `1/(1-rate)`,
     so the expected output equals the input; at inference (`training=False`) pass inputs through unchanged.
@@ -92,9 +92,9 @@ class Dropout:
             self.mask = None
             self.output = inputs
             return self.output
-        dtype = inputs.dtype if inputs.dtype.kind == "f" else get_dtype()
+        dtype = inputs.dtype if inputs.dtype in (np.float32, np.float64) else get_dtype()
         keep = 1.0 - self.rate
-        self.mask = get_rng(self.rng).binomial(1, keep, size=inputs.shape).astype(dtype) / dtype.type(keep)
+        self.mask = (get_rng(self.rng).random(inputs.shape, dtype=dtype) < keep).astype(dtype) / dtype.type(keep)
         self.output = inputs * self.mask
         return self.output
 

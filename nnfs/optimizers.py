@@ -131,7 +131,7 @@ class AdaGrad(Optimizer):
         step *= self.current_learning_rate
         param -= step
 
-# %% ../nbs/10_better_optimizers.ipynb #3ff27a0f
+# %% ../nbs/10_better_optimizers.ipynb #7945b6bd
 class RMSprop(Optimizer):
     """RMSprop: every parameter's step is divided by the root of a moving average of its squared gradients.
 
@@ -158,7 +158,7 @@ class RMSprop(Optimizer):
         step *= self.current_learning_rate
         param -= step
 
-# %% ../nbs/10_better_optimizers.ipynb #a8803ebb
+# %% ../nbs/10_better_optimizers.ipynb #5ff55b3d
 class Adam(Optimizer):
     """Adam: momentum on the gradient and an RMSprop-style average of its square, both bias-corrected.
 
@@ -186,9 +186,11 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=step)
         step *= 1 - b2
         v += step
-        np.divide(v, 1 - b2 ** t, out=step)    # step = lr_t * m_hat / (sqrt(v_hat) + epsilon)
-        np.sqrt(step, out=step)
-        step += self.epsilon
+        # step = lr_t * m_hat / (sqrt(v_hat) + epsilon), with the bias corrections c1, c2 folded into scalars:
+        # sqrt(v / c2) + eps == (sqrt(v) + eps * sqrt(c2)) / sqrt(c2), which saves a pass over the array
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        np.sqrt(v, out=step)
+        step += self.epsilon * math.sqrt(c2)
         np.divide(m, step, out=step)
-        step *= self.current_learning_rate / (1 - b1 ** t)
+        step *= self.current_learning_rate * math.sqrt(c2) / c1
         param -= step

@@ -1,0 +1,187 @@
+"""The `nnfs` command (`nnfs.cli.main`): help texts, one-line errors with a non-zero status for bad arguments and
+missing or broken files, a short real training run, and predictions on images made here. Most tests call
+`main(argv)` in-process; one runs the installed console script."""
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from nnfs.cli import main
+from nnfs.datasets import FASHION_MNIST_CLASSES
+from nnfs.serialization import load_model
+
+
+def _data_folder() -> Path | None:
+    root = os.environ.get("NNFS_DATA")
+    folder = Path(root) / "fashion-mnist" if root else None
+    return folder if folder is not None and (folder / "train-images-idx3-ubyte.gz").exists() else None
+
+
+needs_data = pytest.mark.skipif(_data_folder() is None, reason="Fashion-MNIST not found: set NNFS_DATA")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str, contains: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("nnfs: error: "), err
+    assert contains in lines[0], err
+
+
+def test_help(capsys):
+    code, out, err = run(capsys, "--help")
+    assert code == 0 and err == ""
+    assert "usage: nnfs" in out and "train" in out and "predict" in out
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("nnfs ")
+
+
+def test_train_help(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    for option in ("--epochs", "--batch-size", "--seed", "--output", "--data", "--no-progress"):
+        assert option in out
+    assert "--limit" not in out   # a hidden option for quick runs
+
+
+def test_predict_help(capsys):
+    code, out, _ = run(capsys, "predict", "--help")
+    assert code == 0 and "MODEL" in out and "IMAGE" in out
+
+
+@pytest.mark.parametrize("argv, contains", [
+    ([], "the following arguments are required: COMMAND"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["train", "--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+    (["train", "--epochs", "ten"], "argument --epochs: expected a positive integer, got 'ten'"),
+    (["train", "--batch-size", "-5"], "argument --batch-size: expected a positive integer"),
+    (["train", "--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["predict"], "the following arguments are required: MODEL, IMAGE"),
+    (["predict", "model.npz"], "the following arguments are required: IMAGE"),
+])
+def test_bad_arguments(capsys, argv, contains):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    one_line_error(err, contains)
+
+
+def _image(path: Path) -> Path:
+    "A drawing of trousers, dark on white, like a photo of a garment on paper."
+    im = Image.new("L", (120, 120), 245)
+    ImageDraw.Draw(im).polygon([(40, 10), (80, 10), (88, 112), (66, 112), (60, 40), (54, 112), (32, 112)], fill=40)
+    im.save(path)
+    return path
+
+
+def test_predict_missing_and_broken_files(capsys, tmp_path):
+    img = _image(tmp_path / "trousers.png")
+    code, _, err = run(capsys, "predict", str(tmp_path / "missing.npz"), str(img))
+    assert code == 1
+    one_line_error(err, f"file not found: {tmp_path / 'missing.npz'}")
+    (tmp_path / "junk.npz").write_bytes(b"not a model at all")
+    code, _, err = run(capsys, "predict", str(tmp_path / "junk.npz"), str(img))
+    assert code == 1
+    one_line_error(err, "wrong magic")
+
+
+def test_train_output_folder_checked_first(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "--output", str(tmp_path / "no" / "such" / "m.npz"), "--no-progress")
+    assert code == 1 and out == ""   # refused before any data is loaded or trained on
+    one_line_error(err, "the folder")
+    code, _, err = run(capsys, "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "m.npz"))
+    assert code == 1
+    one_line_error(err, "--data: no such folder")
+
+
+def test_train_data_folder_without_files(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "--data", str(tmp_path), "--output", str(tmp_path / "m.npz"), "--no-progress")
+    assert code == 1
+    one_line_error(err, "train-images-idx3-ubyte.gz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`nnfs train` on a small subset (1 epoch, 3,000 images): exit status, model path, stdout, stderr.
+    Module-scoped so that training runs once; `capsys` is per test, so the output is captured by hand."""
+    if _data_folder() is None: pytest.skip("Fashion-MNIST not found: set NNFS_DATA")
+    out = tmp_path_factory.mktemp("cli") / "model.npz"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["train", "--epochs", "1", "--limit", "3000", "--seed", "3", "--no-progress", "--output", str(out)])
+    return code, out, stdout.getvalue(), stderr.getvalue()
+
+
+@needs_data
+def test_train_small(trained):
+    code, path, out, err = trained
+    assert code == 0, err
+    assert err == ""   # --no-progress: nothing on stderr
+    assert "validation accuracy:" in out and "test accuracy:" in out and f"saved the model to {path}" in out
+    test_acc = float(out.split("test accuracy:")[1].split()[0])
+    assert 0.5 < test_acc <= 1   # one epoch on 3,000 images already beats chance (0.1) by far
+    model = load_model(path)
+    assert model.trainable_layers[0].weights.shape[0] == 784 and model.trainable_layers[-1].weights.shape[1] == 10
+
+
+@needs_data
+def test_predict(trained, capsys, tmp_path):
+    _, path, _, _ = trained
+    a = _image(tmp_path / "a.png")
+    b = tmp_path / "b.jpg"
+    Image.open(a).convert("RGB").save(b)
+    code, out, err = run(capsys, "predict", str(path), str(a), str(b))
+    assert code == 0 and err == ""
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    for line, image in zip(lines, (a, b)):
+        assert line.startswith(str(image))
+        name = line[len(str(image)):].strip().rsplit(" ", 1)[0].strip()
+        assert name in FASHION_MNIST_CLASSES
+        assert line.endswith("%") and 0 < float(line.split()[-1].rstrip("%")) <= 100
+    # a missing image and a file that is not an image: one-line errors
+    code, _, err = run(capsys, "predict", str(path), str(tmp_path / "nope.png"))
+    assert code == 1
+    one_line_error(err, "file not found")
+    (tmp_path / "text.png").write_text("hello")
+    code, _, err = run(capsys, "predict", str(path), str(tmp_path / "text.png"))
+    assert code == 1
+    one_line_error(err, "cannot read image")
+
+
+def _command() -> list[str]:
+    exe = shutil.which("nnfs") or str(Path(sys.executable).with_name("nnfs"))
+    return [exe] if Path(exe).exists() else [sys.executable, "-m", "nnfs.cli"]
+
+
+@needs_data
+def test_console_script(trained, tmp_path):
+    "The installed `nnfs` command: exit status and output of a real process."
+    _, path, _, _ = trained
+    img = _image(tmp_path / "t.png")
+    res = subprocess.run(_command() + ["predict", str(path), str(img)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(str(img)) and res.stdout.strip().endswith("%")
+    res = subprocess.run(_command() + ["train", "--epochs", "0"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip().splitlines() == ["nnfs: error: argument --epochs: expected a positive integer, got '0' (see 'nnfs train --help')"]
+
+
+def test_module_entry_point(tmp_path):
+    "`python -m nnfs.cli` runs `main` and exits with its status."
+    res = subprocess.run([sys.executable, "-m", "nnfs.cli", "predict", str(tmp_path / "m.npz"), "x.png"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and res.stderr.startswith("nnfs: error: file not found")
