@@ -37,7 +37,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
     out /= out.sum(axis=-1, keepdims=True)
     return out
 
-# %% ../nbs/08_backpropagation.ipynb #d7326708
+# %% ../nbs/08_backpropagation.ipynb #5e20810f
 class ReLU:
     "Rectified linear unit: `max(0, x)`, elementwise."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
@@ -55,7 +55,7 @@ class ReLU:
         return outputs
     def __repr__(self) -> str: return "ReLU()"
 
-# %% ../nbs/08_backpropagation.ipynb #d7baa32a
+# %% ../nbs/08_backpropagation.ipynb #e0e404c8
 class Softmax:
     "Softmax over each row, as a layer (the numerically safe `softmax` function of lesson 05, plus a backward pass)."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Dense', 'Dropout']
 
-# %% ../nbs/08_backpropagation.ipynb #fe9a8260
+# %% ../nbs/08_backpropagation.ipynb #23277302
 from typing import Any
 
 import numpy as np
 
 from .core import NNFSError, check_int, get_dtype, get_rng
 
-# %% ../nbs/08_backpropagation.ipynb #1151e2d2
+# %% ../nbs/08_backpropagation.ipynb #3ca471f5
 class Dense:
     """A fully connected layer: `output = inputs @ weights + biases`.
 
@@ -39,7 +39,7 @@ class Dense:
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
         "Compute `inputs @ weights + biases`; keeps `inputs` (cast to the layer's dtype) for the backward pass."
         inputs = np.asarray(inputs, dtype=self.weights.dtype)
-        if inputs.ndim != 2 or inputs.shape[1] != self.n_inputs:
+        if inputs.ndim != 2 or inputs.shape[1] != self.weights.shape[0]:
             raise NNFSError(f"{self!r}: expected inputs of shape (batch, {self.n_inputs}), got {inputs.shape}")
         self.inputs = inputs
         self.output = inputs @ self.weights

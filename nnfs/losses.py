@@ -45,11 +45,11 @@ def categorical_crossentropy(y_pred: np.ndarray, y_true: np.ndarray, eps: float 
     idx = class_indices(y_true, len(y_pred), y_pred.shape[1])
     return -np.log(np.clip(y_pred[np.arange(len(y_pred)), idx], eps, 1 - eps))
 
-# %% ../nbs/08_backpropagation.ipynb #7b0f172f
+# %% ../nbs/08_backpropagation.ipynb #9d0d1223
 from .activations import Softmax
 from .core import get_dtype
 
-# %% ../nbs/08_backpropagation.ipynb #08c1e3ef
+# %% ../nbs/08_backpropagation.ipynb #0d47a011
 class Loss:
     "Base class of losses: `forward(y_pred, y_true)` gives per-sample losses, `calculate` their mean."
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray: raise NotImplementedError
@@ -65,7 +65,7 @@ class Loss:
         if y_pred.dtype.kind != "f": y_pred = y_pred.astype(get_dtype())
         return y_pred
 
-# %% ../nbs/08_backpropagation.ipynb #04175ff2
+# %% ../nbs/08_backpropagation.ipynb #5c91ca39
 class CategoricalCrossentropy(Loss):
     "Negative log of the probability given to the correct class. Probabilities are clipped to [1e-7, 1-1e-7] so `log(0)` cannot happen."
     eps = 1e-7
@@ -82,7 +82,7 @@ class CategoricalCrossentropy(Loss):
         self.dinputs[rows, idx] = -1 / np.clip(dvalues[rows, idx], self.eps, 1 - self.eps) / n
         return self.dinputs
 
-# %% ../nbs/08_backpropagation.ipynb #2e4e2b7b
+# %% ../nbs/08_backpropagation.ipynb #bf070cc3
 class SoftmaxCrossEntropy(Loss):
     """Softmax followed by categorical cross-entropy, as one step. Its backward is simply `(y_hat - y) / N`:
     cheaper and more accurate than chaining `Softmax.backward` after `CategoricalCrossentropy.backward`."""

@@ -240,6 +240,7 @@ def test_loss_and_accuracy_must_fit_the_output_layer(out, loss, acc, match):
     with pytest.raises(NNFSError, match=match): m.finalize()
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value encountered:RuntimeWarning")
 def test_nan_loss_stops_training():
     X, y = spiral_data(10, 3)
     X[25, 0] = np.nan      # in the third batch of 10 when not shuffled
