@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BEST', 'flatten_images', 'build_model', 'train_fashion_mnist', 'make_parser', 'main']
 
-# %% ../nbs/20_full_implementation.ipynb #ca109fa6
+# %% ../nbs/20_full_implementation.ipynb #d5559526
 import argparse
 import os
 import sys
@@ -26,7 +26,7 @@ from .model import History, Model
 from .optimizers import Adam
 from .serialization import load_model, save_model
 
-# %% ../nbs/20_full_implementation.ipynb #34ebe7a6
+# %% ../nbs/20_full_implementation.ipynb #f5665e1a
 # The course's best multilayer perceptron for Fashion-MNIST, chosen on the validation set (see the table above)
 BEST = dict(hidden=(512, 256), dropout=0.1, learning_rate=1e-3, decay=5e-4, batch_size=128, epochs=17)
 
@@ -51,7 +51,7 @@ def build_model(hidden: Sequence[int] = BEST["hidden"], dropout: float = BEST["d
                               accuracy=CategoricalAccuracy())
     return model.finalize()
 
-# %% ../nbs/20_full_implementation.ipynb #e76ed0a4
+# %% ../nbs/20_full_implementation.ipynb #cdc2daf0
 def train_fashion_mnist(*, epochs: int = BEST["epochs"], batch_size: int = BEST["batch_size"], seed: int = 0,
                         data: str | os.PathLike | None = None, limit: int | None = None, progress: bool = True,
                         log: Callable[[str], Any] = print) -> tuple[Model, dict]:
@@ -80,7 +80,7 @@ def train_fashion_mnist(*, epochs: int = BEST["epochs"], batch_size: int = BEST[
     log(f"test accuracy:       {test:.4f}")
     return model, dict(history=history, val_accuracy=val, test_accuracy=test, seconds=seconds)
 
-# %% ../nbs/20_full_implementation.ipynb #d591e420
+# %% ../nbs/20_full_implementation.ipynb #13d93193
 class _UsageError(Exception):
     "A bad command line: argparse's message, shown on one line."
 
@@ -127,7 +127,7 @@ def make_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
     return parser
 
-# %% ../nbs/20_full_implementation.ipynb #41b98d23
+# %% ../nbs/20_full_implementation.ipynb #49b8e3d6
 def _train(args: argparse.Namespace) -> int:
     folder = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(folder): raise NNFSError(f"cannot save to {args.output}: the folder {folder} does not exist")
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nnfs: interrupted", file=sys.stderr)
         return 130
 
-# %% ../nbs/20_full_implementation.ipynb #3af89191
+# %% ../nbs/20_full_implementation.ipynb #0eeb3d8a
 # run as a script (`python -m nnfs.cli ...`); the check on `__file__` keeps a notebook, where __name__ is also
 # "__main__" but no `__file__` exists, from running it
 if __name__ == "__main__" and "__file__" in globals():
