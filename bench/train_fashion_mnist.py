@@ -41,7 +41,7 @@ except ImportError:
 
 import nnfs
 from nnfs.activations import ReLU, Softmax
-from nnfs.datasets import fashion_mnist
+from nnfs.datasets import fashion_mnist, prepare_images
 from nnfs.layers import Dense
 from nnfs.losses import CategoricalCrossentropy
 from nnfs.model import Model
@@ -58,13 +58,8 @@ BATCH, HIDDEN, LR, DECAY, EPS = 128, 128, 1e-3, 1e-3, 1e-7
 def load_data(n_train: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "Fashion-MNIST, flattened to 784 pixels scaled to [-1, 1] as the book does, float32; labels as int64."
     X, y, X_test, y_test = fashion_mnist(progress=False)
-    def prep(images):
-        out = images.reshape(len(images), -1).astype(np.float32)
-        out -= 127.5
-        out /= 127.5
-        return out
     if n_train is not None: X, y = X[:n_train], y[:n_train]
-    return prep(X), y.astype(np.int64), prep(X_test), y_test.astype(np.int64)
+    return prepare_images(X), y.astype(np.int64), prepare_images(X_test), y_test.astype(np.int64)
 
 
 # ---- the two models -------------------------------------------------------------------------------------------

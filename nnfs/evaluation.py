@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['confusion_matrix', 'per_class_accuracy', 'most_confused', 'plot_confusion_matrix', 'plot_misclassified']
 
-# %% ../nbs/17_model_evaluation.ipynb #6ea501f2
+# %% ../nbs/17_model_evaluation.ipynb #fa3b3ace
 import numpy as np
 
 from .core import NNFSError, check_int
 
-# %% ../nbs/17_model_evaluation.ipynb #2c133418
+# %% ../nbs/17_model_evaluation.ipynb #5e0749bf
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """Counts `C[i, j]` of samples of true class `i` predicted as class `j`, shape (n_classes, n_classes).
 
@@ -30,7 +30,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> 
         raise NNFSError(f"confusion_matrix: y_true has {len(t)} labels but y_pred has {len(p)}")
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
-# %% ../nbs/17_model_evaluation.ipynb #b5dd13fc
+# %% ../nbs/17_model_evaluation.ipynb #6595e685
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
     "Fraction of each true class predicted correctly, `C[i, i] / C[i, :].sum()`, from a confusion matrix (NaN for an empty class)."
     cm = np.asarray(cm)
@@ -40,7 +40,7 @@ def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(cm) / totals, np.nan)
 
-# %% ../nbs/17_model_evaluation.ipynb #73579029
+# %% ../nbs/17_model_evaluation.ipynb #95310e89
 def most_confused(cm: np.ndarray, class_names: list[str] | None = None, k: int = 5) -> list[tuple]:
     "The `k` largest off-diagonal entries of a confusion matrix, as `(true class, predicted class, count)`, largest first."
     cm = np.asarray(cm)
@@ -50,7 +50,7 @@ def most_confused(cm: np.ndarray, class_names: list[str] | None = None, k: int =
     name = (lambda i: class_names[i]) if class_names is not None else int
     return [(name(i), name(j), int(off[i, j])) for i, j in zip(*np.unravel_index(flat, cm.shape)) if off[i, j] > 0]
 
-# %% ../nbs/17_model_evaluation.ipynb #7ee79c2d
+# %% ../nbs/17_model_evaluation.ipynb #88d406f5
 def plot_confusion_matrix(cm: np.ndarray, class_names: list[str] | None = None, *, normalize: bool = True, ax=None):
     "Draw a confusion matrix (rows: true class, columns: predicted), each row normalised to sum to 1 unless `normalize=False`; returns the axes."
     import matplotlib.pyplot as plt
@@ -73,7 +73,7 @@ def plot_confusion_matrix(cm: np.ndarray, class_names: list[str] | None = None, 
                         color="white" if values[i, j] > 0.6 * top else "black")
     return ax
 
-# %% ../nbs/17_model_evaluation.ipynb #2d4766e1
+# %% ../nbs/17_model_evaluation.ipynb #609d39dd
 def plot_misclassified(images: np.ndarray, y_true: np.ndarray, probs: np.ndarray, class_names: list[str] | None = None,
                        *, n: int = 16, cols: int = 8, rng: np.random.Generator | None = None, true_class: int | None = None):
     """A gallery of up to `n` misclassified images (random ones from `rng`, else the most confident mistakes),

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['IMAGE_SIZE', 'predict_proba', 'predict_classes', 'preprocess_image', 'predict_images']
 
-# %% ../nbs/19_prediction_inference.ipynb #fb4a215e
+# %% ../nbs/19_prediction_inference.ipynb #4d1f0e10
 import os
 from typing import Any, Iterable, Sequence
 
@@ -14,10 +14,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .activations import Softmax
 from .core import NNFSError
-from .datasets import FASHION_MNIST_CLASSES
+from .datasets import FASHION_MNIST_CLASSES, prepare_images
 from .model import Model
 
-# %% ../nbs/19_prediction_inference.ipynb #2ffeb9f7
+# %% ../nbs/19_prediction_inference.ipynb #529b571b
 def predict_proba(model: Model, X: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
     """Class probabilities for the rows of `X`: the outputs of a model whose last layer is `Softmax` (checked)."""
     if not model.layers or not isinstance(model.layers[-1], Softmax):
@@ -31,7 +31,7 @@ def predict_classes(model: Model, X: np.ndarray, *, batch_size: int | None = Non
     labels = probs.argmax(axis=1)
     return labels, probs[np.arange(len(probs)), labels]
 
-# %% ../nbs/19_prediction_inference.ipynb #cfd5df8c
+# %% ../nbs/19_prediction_inference.ipynb #511c53d2
 IMAGE_SIZE = 28          # Fashion-MNIST images are 28x28 pixels
 _BORDER = 2              # width of the frame whose brightness tells the background
 _OBJECT_LEVEL = 40       # after inversion, pixels brighter than this (of 255) belong to the object
@@ -69,7 +69,7 @@ def _to_gray(image_or_path: Any) -> Image.Image:
         image = Image.alpha_composite(background, rgba)   # transparent parts become white paper
     return image.convert("L")
 
-# %% ../nbs/19_prediction_inference.ipynb #9ef52df6
+# %% ../nbs/19_prediction_inference.ipynb #b8bdc372
 def preprocess_image(image_or_path: Any, *, invert: bool | None = None) -> np.ndarray:
     """Turn an image (a file path, a PIL image, or an array) into one Fashion-MNIST input row: shape (1, 784), float32.
 
@@ -93,9 +93,9 @@ def preprocess_image(image_or_path: Any, *, invert: bool | None = None) -> np.nd
     top, left = (side - h) // 2, (side - w) // 2
     square[top:top + h, left:left + w] = a
     small = Image.fromarray(np.clip(square + 0.5, 0, 255).astype(np.uint8)).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
-    return ((np.asarray(small, dtype=np.float32) - 127.5) / 127.5).reshape(1, IMAGE_SIZE * IMAGE_SIZE)
+    return prepare_images(np.asarray(small)[None])   # scaled exactly like the training images
 
-# %% ../nbs/19_prediction_inference.ipynb #4961c9a2
+# %% ../nbs/19_prediction_inference.ipynb #b4b99866
 def predict_images(model: Model, paths_or_images: Iterable[Any], class_names: Sequence[str] = FASHION_MNIST_CLASSES,
                    *, invert: bool | None = None) -> list[tuple[str, float]]:
     """Classify images (paths, PIL images or arrays): a `(class name, confidence)` pair for each, in order.

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Input', 'History', 'NonFiniteLossError', 'Model']
 
-# %% ../nbs/16_batch_training.ipynb #93acbb9e
+# %% ../nbs/16_batch_training.ipynb #fc1642ba
 import math
 import warnings
 from typing import Any, Iterable
@@ -15,7 +15,7 @@ import numpy as np
 from .core import NNFSError, check_int, get_dtype, get_rng
 from .losses import CategoricalCrossentropy, SoftmaxCrossEntropy, class_indices
 
-# %% ../nbs/16_batch_training.ipynb #850a4361
+# %% ../nbs/16_batch_training.ipynb #1c2ad222
 class Input:
     "The model's entry point as a layer: it only hands the input data on, so every real layer has a `prev`."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
@@ -23,7 +23,7 @@ class Input:
         return inputs
     def __repr__(self) -> str: return "Input()"
 
-# %% ../nbs/16_batch_training.ipynb #e5be0289
+# %% ../nbs/16_batch_training.ipynb #bf267039
 class History(dict):
     """What `Model.train` measured, one entry per epoch: a `dict` of lists under `loss` (mean data loss over the
     epoch's batches), `reg_loss` (regularization penalty at the end of the epoch), `accuracy` (over the epoch's
@@ -49,7 +49,7 @@ class History(dict):
             ax.set_xlabel("epoch"); ax.set_title(key); ax.legend()
         return axes
 
-# %% ../nbs/16_batch_training.ipynb #e8783d2e
+# %% ../nbs/16_batch_training.ipynb #9ec9dd83
 def _progress_bar(total: int, enabled: bool):
     "A `tqdm.auto` bar (a widget in Jupyter when ipywidgets is installed, text otherwise), or None when disabled."
     if not enabled: return None
@@ -59,7 +59,7 @@ def _progress_bar(total: int, enabled: bool):
         from tqdm.auto import tqdm
     return tqdm(total=total, unit="step", leave=True, mininterval=0.5)
 
-# %% ../nbs/16_batch_training.ipynb #18d6198f
+# %% ../nbs/16_batch_training.ipynb #7400a3a3
 def _kinds(obj: Any) -> set[str]:
     "Names of the classes `obj` is an instance of (its class and all its bases)."
     return {c.__name__ for c in type(obj).__mro__}
@@ -73,7 +73,7 @@ _NOT_FOR_REGRESSION = ("Softmax", "Sigmoid")
 class NonFiniteLossError(NNFSError):
     "Training stopped because the loss became NaN or infinite."
 
-# %% ../nbs/16_batch_training.ipynb #832c27f4
+# %% ../nbs/16_batch_training.ipynb #43acf81f
 class Model:
     """A feed-forward network: an ordered list of layers, a loss, an optimizer and (optionally) an accuracy.
 

@@ -8,7 +8,7 @@ __all__ = ['FORMAT_NAME', 'PARAMS_FORMAT_NAME', 'FORMAT_VERSION', 'ARCH_KEY', 'M
            'LOSS_TYPES', 'ACCURACY_TYPES', 'ModelFileError', 'get_parameters', 'set_parameters', 'LayerType',
            'register_layer', 'ObjectType', 'save_model', 'load_model', 'save_parameters', 'load_parameters']
 
-# %% ../nbs/18_saving_loading.ipynb #69bdba39
+# %% ../nbs/18_saving_loading.ipynb #5aeabc50
 import io
 import json
 import math
@@ -31,11 +31,11 @@ from .metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from .model import Model
 from .regularization import L1L2
 
-# %% ../nbs/18_saving_loading.ipynb #0a9f1f45
+# %% ../nbs/18_saving_loading.ipynb #9ba38181
 class ModelFileError(NNFSError):
     "A model or parameter file that cannot be loaded: corrupt, truncated, from another program, or tampered with."
 
-# %% ../nbs/18_saving_loading.ipynb #564c8733
+# %% ../nbs/18_saving_loading.ipynb #0640d90b
 def _trainable(model: Model) -> list:
     "The layers of `model` that hold parameters, in order (works before `finalize` too)."
     return [layer for layer in model.layers if hasattr(layer, "weights")]
@@ -67,7 +67,7 @@ def set_parameters(model: Model, params: list[tuple[np.ndarray, np.ndarray]]) ->
     for layer, (w, b) in zip(layers, new):
         layer.weights, layer.biases = w, b
 
-# %% ../nbs/18_saving_loading.ipynb #df541d14
+# %% ../nbs/18_saving_loading.ipynb #0bea9a7a
 FORMAT_NAME = "nnfs-model"              # `format` of a whole-model file
 PARAMS_FORMAT_NAME = "nnfs-parameters"  # `format` of a parameters-only file
 FORMAT_VERSION = 1                      # the version this code writes and the only one it reads
@@ -85,7 +85,7 @@ MAX_NPY_HEADER = 4096        # a .npy header is about 128 bytes
 MAX_ABS_PARAM = 1e6          # trained weights are O(1); |w| > 1e6 means a corrupt (or diverged) model
 _FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))   # the parameter dtypes a file may hold
 
-# %% ../nbs/18_saving_loading.ipynb #0060d3db
+# %% ../nbs/18_saving_loading.ipynb #3694862e
 def _fields(cfg: Any, where: str, required: tuple = (), optional: tuple = ()) -> dict:
     "Check that `cfg` is a JSON object with exactly the `required` keys and some of the `optional` ones."
     if not isinstance(cfg, dict): raise ModelFileError(f"{where} must be a JSON object, got {type(cfg).__name__}")
@@ -110,7 +110,7 @@ def _float(cfg: dict, key: str, where: str, lo: float, hi: float, *, hi_open: bo
         raise ModelFileError(f"{where}.{key} must be in [{lo}, {hi}{')' if hi_open else ']'}, got {v}")
     return float(v)
 
-# %% ../nbs/18_saving_loading.ipynb #8043d05a
+# %% ../nbs/18_saving_loading.ipynb #0d18f2b9
 class LayerType(NamedTuple):
     "How one layer class is written to and read from a model file."
     cls: type                                  # the class (matched exactly when saving)
@@ -128,7 +128,7 @@ def register_layer(name: str, cls: type, *, config: Callable | None = None, pars
     LAYER_TYPES[name] = LayerType(cls, config or (lambda layer: {}), parse or (lambda cfg, where: _fields(cfg, where)),
                                   build or (lambda kw, dtype: cls()), params or (lambda kw: {}))
 
-# %% ../nbs/18_saving_loading.ipynb #e9f86e66
+# %% ../nbs/18_saving_loading.ipynb #2794bdfd
 _L1L2_KEYS = ("weight_l1", "weight_l2", "bias_l1", "bias_l2")
 
 def _regularizer_config(reg: Any) -> dict:
@@ -190,7 +190,7 @@ LOSS_TYPES = {c.__name__: _plain(c) for c in (CategoricalCrossentropy, BinaryCro
 ACCURACY_TYPES = {"CategoricalAccuracy": _plain(CategoricalAccuracy), "BinaryAccuracy": _plain(BinaryAccuracy),
                   "RegressionAccuracy": ObjectType(RegressionAccuracy, _regression_accuracy_config, _regression_accuracy_build)}
 
-# %% ../nbs/18_saving_loading.ipynb #02d1088c
+# %% ../nbs/18_saving_loading.ipynb #7e3db03a
 def _check_finite_params(arrays: dict[str, np.ndarray], error: type) -> None:
     for name, a in arrays.items():
         if name == ARCH_KEY: continue
@@ -229,7 +229,7 @@ def _write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
 def _json_array(description: dict) -> np.ndarray:
     return np.frombuffer(json.dumps(description, allow_nan=False).encode("utf-8"), dtype=np.uint8)
 
-# %% ../nbs/18_saving_loading.ipynb #741f374e
+# %% ../nbs/18_saving_loading.ipynb #a6ca7f7e
 def save_model(model: Model, path: str | os.PathLike) -> None:
     """Save `model` (architecture, parameters, and the types of its loss and accuracy) to one `.npz` file at `path`.
 
@@ -264,7 +264,7 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
         desc[key] = {"type": type(obj).__name__, "config": entry.config(obj)}
     _write_npz(path, {ARCH_KEY: _json_array(desc), **arrays})
 
-# %% ../nbs/18_saving_loading.ipynb #36adc118
+# %% ../nbs/18_saving_loading.ipynb #c6e1014c
 # Everything that can go wrong while parsing bytes from a file. The loader turns each of these into a
 # `ModelFileError` that says which part of the file was bad; anything else would be a bug in the loader.
 _PARSE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
@@ -318,7 +318,7 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, dtypes: tuple, shap
     arr = np.frombuffer(data, dtype=dtype).reshape(got_shape, order="F" if fortran else "C")
     return arr.astype(dtype.newbyteorder("="), order="C", copy=True)
 
-# %% ../nbs/18_saving_loading.ipynb #26024c89
+# %% ../nbs/18_saving_loading.ipynb #66276f05
 # a JSON string (possibly unterminated, so a lone quote cannot make the scan quadratic) or a bracket
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 
@@ -353,7 +353,7 @@ def _parse_json(raw: bytes) -> Any:
     except (ValueError, RecursionError) as e:
         raise ModelFileError(f"architecture JSON is not valid JSON ({type(e).__name__}: {e})") from None
 
-# %% ../nbs/18_saving_loading.ipynb #ef9abfbb
+# %% ../nbs/18_saving_loading.ipynb #50de4548
 def _open_archive(path: str | os.PathLike) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     "Open `path` as a zip of .npy members and check its table of contents against the limits (reads no data)."
     path = os.fspath(path)
@@ -415,7 +415,7 @@ def _dtype_field(desc: dict, path: str) -> np.dtype:
         raise ModelFileError(f"{path}: dtype must be \"float32\" or \"float64\", got {json.dumps(dt)[:40]}")
     return np.dtype(dt)
 
-# %% ../nbs/18_saving_loading.ipynb #7fa5b23f
+# %% ../nbs/18_saving_loading.ipynb #8c08e9dc
 def _build_layers(desc: dict, dtype: np.dtype, path: str) -> tuple[list[tuple[LayerType, dict]], dict[str, tuple]]:
     "Check the `layers` list of a description; return each layer's type and checked arguments, and the arrays it needs."
     layers = desc.get("layers")
@@ -482,7 +482,7 @@ def _load_model(path: str) -> Model:
     try: return model.finalize()
     except NNFSError as e: raise ModelFileError(f"{path}: the saved layers, loss and accuracy do not fit together ({e})") from None
 
-# %% ../nbs/18_saving_loading.ipynb #239251ba
+# %% ../nbs/18_saving_loading.ipynb #e0400352
 def save_parameters(model: Model, path: str | os.PathLike) -> None:
     "Save only the `(weights, biases)` of `model`'s trainable layers to an `.npz` file (atomically, like `save_model`)."
     params = get_parameters(model)

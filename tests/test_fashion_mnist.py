@@ -299,3 +299,13 @@ def test_read_idx_any_shape(tmp_path_factory, shape, kind, gz):
     if len(raw) > 4 + 4 * len(shape):   # any missing byte is detected
         p.write_bytes(raw[:-1])
         with pytest.raises(NNFSError, match="x.idx"): read_idx(p)
+
+
+def test_prepare_images_flattens_and_scales_to_minus_one_one():
+    from nnfs.datasets import prepare_images
+    images = np.array([[[0, 255], [127, 128]]], dtype=np.uint8)
+    X = prepare_images(images)
+    assert X.dtype == np.float32 and X.shape == (1, 4)
+    np.testing.assert_allclose(X, [[-1, 1, -0.5 / 127.5, 0.5 / 127.5]], rtol=1e-6)
+    with pytest.raises(NNFSError, match="batch of images"):
+        prepare_images(np.zeros(5, dtype=np.uint8))
