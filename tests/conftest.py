@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import nnfs
 
@@ -16,6 +17,12 @@ def _truthy(v: str | None) -> bool:
 
 
 IN_CI = _truthy(os.environ.get("CI"))
+
+# Property tests: no per-example deadline (machines here are shared, and timing is not what they test); in CI the
+# examples are derived from each test's name, so a CI run is repeatable (a failure prints its reproducing blob).
+settings.register_profile("nnfs", deadline=None, print_blob=True)
+settings.register_profile("nnfs-ci", deadline=None, print_blob=True, derandomize=True)
+settings.load_profile("nnfs-ci" if IN_CI else "nnfs")
 
 
 @pytest.fixture
