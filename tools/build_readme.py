@@ -6,6 +6,7 @@ Usage:
     python tools/build_readme.py --check   # exit 1 if README.md is not what index.ipynb gives
 """
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,10 @@ def render() -> str:
     for line in lines:  # collapse runs of blank lines so the output does not depend on cell boundaries
         if line == "" and blank: continue
         out.append(line); blank = line == ""
-    return "\n".join(out) + "\n\n" + FOOTER
+    text = "\n".join(out)
+    # the home page links lessons as siblings (right inside nbs/, in JupyterLab); the README sits one folder up
+    text = re.sub(r"\]\((?!https?:|nbs/|#)([^)]+\.ipynb)\)", r"](nbs/\1)", text)
+    return text + "\n\n" + FOOTER
 
 
 def main(argv=None) -> int:
