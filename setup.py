@@ -13,7 +13,7 @@ dev_requirements = dev_requirements.split()
 console_scripts = c.get('console_scripts', '').split()
 
 setuptools.setup(
-    name=c['lib_name'],
+    name=c['dist_name'],   # the import package stays `nnfs`
     version=c['version'],
     description=c['description'],
     long_description=open('README.md', encoding='utf-8').read(),
@@ -21,6 +21,7 @@ setuptools.setup(
     author=c['author'],
     author_email=c['author_email'],
     license='Apache-2.0',
+    license_files=['LICENSE'],
     keywords=c['keywords'].split(),
     packages=setuptools.find_packages(include=[c['lib_path'], c['lib_path'] + '.*']),
     include_package_data=True,
