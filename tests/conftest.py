@@ -1,6 +1,6 @@
 """Shared test helpers.
 
-PyTorch is the independent oracle of the gradient and optimiser tests. It is not a dependency of
+PyTorch is the independent oracle of the gradient and optimizer tests. It is not a dependency of
 `nnfs`: `.ci/run` installs it. Locally, tests that need it are skipped when it is missing; in CI
 (`CI=true`) a missing torch fails those tests, so the oracle can never silently vanish."""
 import os

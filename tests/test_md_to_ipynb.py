@@ -21,7 +21,7 @@ _spec.loader.exec_module(m2i)
 
 # ----------------------------------------------------------------------------------------------- helpers
 def nb_of(md: str) -> dict:
-    "The notebook `md` converts to, read back from the written text (so serialisation is covered too)."
+    "The notebook `md` converts to, read back from the written text (so serialization is covered too)."
     text, _ = m2i.convert_text(md)
     return json.loads(text)
 
@@ -176,7 +176,7 @@ def test_any_code_text_round_trips_through_a_fence(body):
     assert code(T + f"{fence}python\n{body}\n{fence}\n") == [body]
 
 
-def test_line_endings_normalised_and_bom_dropped():
+def test_line_endings_normalized_and_bom_dropped():
     md = "\ufeff# T\r\n\r\n```python\r\nx = 1\r\ny = 2\r\n```\r\ntext\rmore\r\n"
     assert cells(md, title=True) == [("markdown", "# T"), ("code", "x = 1\ny = 2"), ("markdown", "text\nmore")]
 

@@ -7,11 +7,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_usage_example_runs_and_learns_the_spiral():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    example = next(b for b in blocks if "Model(" in b)
+    section = text.split("## Using the package", 1)[1].split("\n## ", 1)[0]
+    example = "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
+    assert "Model(" in example
     ns: dict = {}
     exec(compile(example, "README.md", "exec"), ns)
-    assert ns["history"]["accuracy"][-1] >= 0.9
+    acc = ns["history"]["accuracy"][-1]
+    assert acc >= 0.9
+    printed = re.search(r"training accuracy after 2,000 epochs: (\d\.\d+)", section)
+    assert printed, "the README shows the example's printed output"
+    assert abs(float(printed.group(1)) - acc) < 0.02, "the README's stored output agrees with a rerun"
 
 
 def test_readme_starts_with_the_two_commands():

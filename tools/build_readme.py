@@ -29,7 +29,8 @@ def render() -> str:
         out.append(line); blank = line == ""
     text = "\n".join(out)
     # the home page links lessons as siblings (right inside nbs/, in JupyterLab); the README sits one folder up
-    text = re.sub(r"\]\((?!https?:|nbs/|#)([^)]+\.ipynb)\)", r"](nbs/\1)", text)
+    text = re.sub(r"\]\((?!https?:|nbs/|#|\.\./)([^)]+\.ipynb)\)", r"](nbs/\1)", text)
+    text = re.sub(r"\]\(\.\./([^)]+)\)", r"](\1)", text)  # links out of nbs/ (../CONTRIBUTING.md)
     return text + "\n\n" + FOOTER
 
 

@@ -17,7 +17,7 @@ Rules (CommonMark, parsed with markdown-it-py):
   (the `jupyter` key, jupytext's notebook metadata, is dropped). Without a title there, the first level-1
   heading of the document becomes the title cell, together with a one-paragraph block quote right after it
   (the description); the heading is moved to the top if something came before it.
-* Line endings are normalised to `\\n` and a UTF-8 byte order mark is dropped, as notebooks store text.
+* Line endings are normalized to `\\n` and a UTF-8 byte order mark is dropped, as notebooks store text.
 
 Output: nbformat 4.5, validated, Python 3 kernelspec, no outputs, written the way `nbdev-clean` writes
 notebooks (so cleaning it changes nothing), with cell ids derived from each cell's content: the same input
@@ -60,7 +60,7 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-def normalise(text: str) -> str:
+def normalize(text: str) -> str:
     "Drop a byte order mark and turn CRLF / CR line endings into LF (as markdown-it does before parsing)."
     if text.startswith("\ufeff"): text = text[1:]
     return re.sub(r"\r\n?", "\n", text)
@@ -224,7 +224,7 @@ def _title_from_heading(tokens, lines):
 def convert(text: str) -> Result:
     "Convert Markdown `text` to a notebook dict (see the module docstring for the rules)."
     warnings = []
-    text = normalise(text)
+    text = normalize(text)
     lines = _split_lines(text)
     offset = 0  # lines before the Markdown body (the front matter)
     fm = None

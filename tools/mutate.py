@@ -6,7 +6,7 @@ changed constant, `and`/`or` swapped, a `not` dropped, a `raise` removed, a diff
 transpose, a `return` that returns None) and runs that module's tests against each mutant in a scratch copy
 of the project, so the working tree is never touched. A mutant is *killed* when a test fails (or the run
 times out) and *survives* when every test passes. Mutants listed in `tools/mutation_equivalents.txt` (the
-same behaviour as the original, so no test can kill them) are left out of the score, each with its reason
+same behavior as the original, so no test can kill them) are left out of the score, each with its reason
 (a line `module:line:column:what  # reason`; `--list` prints the keys).
 
 Usage:

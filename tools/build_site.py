@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Build the course website with Jupyter Book 1, offline, from the notebooks' stored outputs (nothing is executed).
+
+Usage:
+    python tools/build_site.py            # build into _build/html (open _build/html/index.html)
+    python tools/build_site.py --strict   # fail on any Sphinx warning
+
+What the build does, on temporary copies in _build/src (the notebooks in nbs/ are never changed):
+- home page nbs/index.ipynb, the lessons nbs/[0-9][0-9]_*.ipynb in course order, the exercise checkers
+  (nbs/90_*.ipynb) as an appendix, and one API page per module of `nnfs` (Sphinx autodoc of the docstrings);
+- solution cells (metadata jupyter.source_hidden) collapse behind a "Show reference solution" toggle;
+- progress output keeps only what a terminal would show at the end (the last state of each `\\r`-updated line);
+- nbdev's `show_doc` Markdown loses its leading `---` (docutils reads it as a transition and fails), nbdev's
+  `#|` directive lines are dropped and the cells that only call `show_doc` show their output alone;
+- each lesson page links to a download of its notebook;
+- MathJax 3 comes from the npm registry package `mathjax@3`, installed with npm into _build/cache (once), and is
+  served with the site, so maths renders with no network.
+"""
+import argparse
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS = ROOT / "nbs"
+BUILD = ROOT / "_build"
+SRC, HTML, CACHE = BUILD / "src", BUILD / "html", BUILD / "cache"
+MATHJAX_SPEC = "mathjax@3"
+SOLUTION_PROMPT = "Show reference solution"
+TITLE = "Neural Networks from Scratch"
+
+CONFIG = {
+    "title": TITLE,
+    "author": "nnfs contributors",
+    "copyright": "2026",
+    "only_build_toc_files": True,
+    "exclude_patterns": ["_notebooks/*", "_vendor/*"],
+    "execute": {"execute_notebooks": "off"},
+    "parse": {"myst_enable_extensions": ["amsmath", "dollarmath", "colon_fence", "deflist", "html_image"]},
+    "html": {"home_page_in_navbar": True, "use_download_button": True, "extra_footer": ""},
+    "launch_buttons": {"notebook_interface": "jupyterlab", "binderhub_url": "", "jupyterhub_url": "",
+                       "colab_url": "", "thebe": False},
+    "search_bar_text": "Search the course...",
+    "sphinx": {
+        "extra_extensions": ["sphinx.ext.autodoc", "sphinx.ext.napoleon"],
+        "local_extensions": {"nnfs_site": "."},
+        "config": {
+            "mathjax_path": "mathjax/tex-chtml.js",
+            "html_static_path": ["_vendor"],  # not _static: Jupyter Book would add every .js in it to every page
+            "nb_merge_streams": True,
+            "myst_heading_anchors": 3,
+            "default_role": "literal",
+            "add_module_names": False,
+            "autodoc_member_order": "bysource",
+            "autodoc_typehints": "signature",
+            "language": "en",
+            "html_show_copyright": False,
+            "suppress_warnings": ["mystnb.unknown_mime_type"],
+        },
+    },
+}
+
+# A small Sphinx extension written next to the staged sources: it turns the Markdown in the package's docstrings
+# (written for nbdev and JupyterLab) into the reStructuredText that autodoc expects.
+EXTENSION = '''"Local Sphinx extension of the nnfs site: Markdown docstrings to reStructuredText for autodoc."
+import re
+
+FENCE = re.compile(r"^(\\s*)```\\s*(\\w*)\\s*$")
+LINK = re.compile(r"\\[([^\\]]+)\\]\\((https?://[^)\\s]+)\\)")
+
+
+def md_to_rst(app, what, name, obj, options, lines):
+    out, fence = [], None
+    for line in lines:
+        m = FENCE.match(line)
+        if m and fence is None:
+            fence = m.group(1)
+            out += ["", f"{fence}.. code-block:: {m.group(2) or 'text'}", ""]
+        elif m:
+            fence = None
+            out.append("")
+        elif fence is not None:
+            out.append(f"{fence}   {line[len(fence):]}" if line.strip() else "")
+        else:
+            out.append(LINK.sub(lambda k: f"`{k.group(1)} <{k.group(2)}>`__", line))
+    lines[:] = out
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", md_to_rst)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+'''
+
+
+def lessons() -> list[Path]:
+    "The course's notebooks in order: lessons 00, 01, ... then appendices (90 and up)."
+    return sorted(p for p in NBS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def modules() -> list[str]:
+    "Public modules of the package, from the files nbdev exported."
+    return sorted(p.stem for p in (ROOT / "nnfs").glob("*.py") if not p.stem.startswith("_"))
+
+
+# ---------------------------------------------------------------- notebook transformations (on copies)
+def terminal_text(text: str) -> str:
+    "What a terminal shows after printing `text`: each line keeps only what follows its last carriage return."
+    lines = [line.rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
+    kept = [line for line in lines if line]
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def reduce_outputs(outputs: list) -> list:
+    "Merge consecutive stream outputs and keep a progress bar's final state; drop widget views (no state offline)."
+    out: list = []
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            text = "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
+            if out and out[-1].get("output_type") == "stream" and out[-1]["name"] == o["name"]:
+                out[-1]["text"] += text
+            else:
+                out.append({**o, "text": text})
+            continue
+        data = o.get("data")
+        if data is not None:
+            data = {k: v for k, v in data.items() if k != "application/vnd.jupyter.widget-view+json"}
+            if not data: continue
+            md = data.get("text/markdown")
+            if md is not None:  # nbdev's show_doc Markdown starts with a rule that docutils cannot place
+                md = "".join(md) if isinstance(md, list) else md
+                data["text/markdown"] = re.sub(r"\A\s*(---+\s*\n)+", "", md)
+            o = {**o, "data": data}
+        out.append(o)
+    for o in out:
+        if o.get("output_type") == "stream" and "\r" in o["text"]: o["text"] = terminal_text(o["text"])
+    return [o for o in out if o.get("output_type") != "stream" or o["text"].strip()]
+
+
+DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
+
+
+def transform_cell(cell: dict) -> dict | None:
+    "The site's version of one cell, or None to leave it out."
+    src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    lines = src.splitlines()
+    directives = {m.group(1) for line in lines if (m := DIRECTIVE.match(line))}
+    if directives & {"hide", "default_exp"}: return None
+    body = "\n".join(line for line in lines if not DIRECTIVE.match(line)).strip("\n")
+    cell = {**cell, "source": body, "metadata": copy.deepcopy(cell.get("metadata", {}))}
+    if cell["cell_type"] != "code": return cell if body.strip() else None
+    meta, tags = cell["metadata"], set(cell["metadata"].get("tags", []))
+    if meta.get("jupyter", {}).get("source_hidden"):
+        tags.add("hide-input")
+        meta.setdefault("mystnb", {})["code_prompt_show"] = SOLUTION_PROMPT
+        meta["mystnb"]["code_prompt_hide"] = "Hide reference solution"
+    code_lines = [line for line in body.splitlines() if line.strip()]
+    if code_lines and all(line.lstrip().startswith("show_doc(") for line in code_lines):
+        tags.add("remove-input")
+    if tags: meta["tags"] = sorted(tags)
+    cell["outputs"] = reduce_outputs(cell.get("outputs", []))
+    return cell
+
+
+def download_cell(nb_name: str) -> dict:
+    "A Markdown cell linking to a download of the original notebook."
+    return {"cell_type": "markdown", "id": "nnfs-site-download", "metadata": {}, "source":
+            f"```{{admonition}} Run this lesson\n:class: tip\nDownload the notebook "
+            f"{{download}}`{nb_name} <_notebooks/{nb_name}>` and open it in JupyterLab "
+            "(the home page says how to set up the course).\n```"}
+
+
+def transform_notebook(path: Path, link: bool) -> dict:
+    "The staged copy of a notebook: cells transformed, a download link after the title cell."
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"].pop("widgets", None)  # widget state would make MyST-NB load widget code from a CDN
+    cells = [c for c in (transform_cell(c) for c in nb["cells"]) if c is not None]
+    if link:
+        at = next((i + 1 for i, c in enumerate(cells)
+                   if c["cell_type"] == "markdown" and re.match(r"\s*# ", c["source"])), 0)
+        cells.insert(at, download_cell(path.name))
+    nb["cells"] = cells
+    return nb
+
+
+def title_of(path: Path) -> str:
+    "A notebook's title: its first level-1 heading."
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for c in nb["cells"]:
+        src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        if c["cell_type"] == "markdown" and (m := re.search(r"^# (.+)$", src, flags=re.M)):
+            return m.group(1).strip()
+    return path.stem
+
+
+# ---------------------------------------------------------------- staging
+def write_yaml(path: Path, data) -> None:
+    "YAML that Jupyter Book reads (JSON is YAML)."
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def toc(notebooks: list[Path], mods: list[str]) -> dict:
+    "The sidebar: home, the lessons, the appendices, the API reference."
+    course = [p for p in notebooks if int(p.name[:2]) < 90]
+    appendix = [p for p in notebooks if int(p.name[:2]) >= 90]
+    entry = lambda p: {"file": p.stem, "title": f"{p.name[:2]}. {title_of(p)}"}
+    parts = [{"caption": "Lessons", "chapters": [entry(p) for p in course]}]
+    if appendix: parts.append({"caption": "Appendix", "chapters": [entry(p) for p in appendix]})
+    parts.append({"caption": "API reference", "chapters": [{"file": f"api/{m}", "title": f"nnfs.{m}"} for m in mods]})
+    return {"format": "jb-book", "root": "index", "parts": parts}
+
+
+def api_page(mod: str) -> str:
+    "One API page: the module's docstring and every public member, from autodoc."
+    return (f"# `nnfs.{mod}`\n\n```{{eval-rst}}\n.. automodule:: nnfs.{mod}\n   :members:\n"
+            "   :show-inheritance:\n```\n")
+
+
+def mathjax_dir() -> Path:
+    "The es5 folder of MathJax 3, installed with npm into the build cache the first time."
+    es5 = CACHE / "npm" / "node_modules" / "mathjax" / "es5"
+    if (es5 / "tex-chtml.js").exists(): return es5
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm is needed once, to fetch MathJax from the npm registry (Debian: apt-get install npm)")
+    (CACHE / "npm").mkdir(parents=True, exist_ok=True)
+    cmd = [npm, "install", "--prefix", str(CACHE / "npm"), "--no-save", "--no-package-lock", "--no-audit",
+           "--no-fund", "--loglevel=error", MATHJAX_SPEC]
+    print("+", " ".join(cmd[1:]), flush=True)
+    subprocess.run(cmd, check=True)
+    if not (es5 / "tex-chtml.js").exists(): raise SystemExit(f"npm did not install {MATHJAX_SPEC} into {es5}")
+    return es5
+
+
+def stage(notebooks: list[Path], mods: list[str]) -> None:
+    "Write the book's sources into _build/src."
+    if SRC.exists(): shutil.rmtree(SRC)
+    (SRC / "_notebooks").mkdir(parents=True)
+    (SRC / "api").mkdir()
+    for p in [NBS / "index.ipynb", *notebooks]:
+        nb = transform_notebook(p, link=p.name != "index.ipynb")
+        (SRC / p.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+        shutil.copy2(p, SRC / "_notebooks" / p.name)
+    for m in mods: (SRC / "api" / f"{m}.md").write_text(api_page(m), encoding="utf-8")
+    write_yaml(SRC / "_config.yml", CONFIG)
+    write_yaml(SRC / "_toc.yml", toc(notebooks, mods))
+    (SRC / "nnfs_site.py").write_text(EXTENSION, encoding="utf-8")
+    shutil.copytree(mathjax_dir(), SRC / "_vendor" / "mathjax",
+                    ignore=shutil.ignore_patterns("*-full*.js", "mml-*.js", "tex-mml-*.js", "tex-svg.js",
+                                                  "node-main.js"))
+
+
+def build(strict: bool) -> int:
+    "Stage the sources and run Jupyter Book; returns the exit code."
+    jb = Path(sys.executable).with_name("jupyter-book")
+    if not jb.exists() and shutil.which("jupyter-book") is None:
+        print("jupyter-book is not installed: pip install -e '.[dev]'", file=sys.stderr)
+        return 1
+    notebooks, mods = lessons(), modules()
+    stage(notebooks, mods)
+    if HTML.exists(): shutil.rmtree(HTML)
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(SRC), "--path-output", str(BUILD / "jb"),
+           "--all", "-q"] + (["-W", "--keep-going"] if strict else [])
+    print("+ jupyter-book", " ".join(cmd[2:]), flush=True)
+    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    if rc: return rc
+    shutil.move(BUILD / "jb" / "_build" / "html", HTML)
+    shutil.rmtree(BUILD / "jb", ignore_errors=True)
+    pages = sum(1 for _ in HTML.rglob("*.html"))
+    print(f"site: {HTML.relative_to(ROOT)}/index.html ({len(notebooks) + 1} notebooks, {len(mods)} API pages, "
+          f"{pages} HTML files)")
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--strict", action="store_true", help="fail on any Sphinx warning")
+    args = p.parse_args(argv)
+    t0 = time.perf_counter()
+    rc = build(args.strict)
+    print(f"build {'failed' if rc else 'done'} in {time.perf_counter() - t0:.0f} s")
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
