@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""Build the course website with Jupyter Book 1, offline, from the notebooks' stored outputs (nothing is executed).
+"""Build the course website with Jupyter Book 1, offline, from the notebooks' stored outputs (nothing runs).
 
 Usage:
     python tools/build_site.py            # build into _build/html (open _build/html/index.html)
     python tools/build_site.py --strict   # fail on any Sphinx warning
 
 What the build does, on temporary copies in _build/src (the notebooks in nbs/ are never changed):
-- home page nbs/index.ipynb, the lessons nbs/[0-9][0-9]_*.ipynb in course order, the exercise checkers
-  (nbs/90_*.ipynb) as an appendix, and one API page per module of `nnfs` (Sphinx autodoc of the docstrings);
-- solution cells (metadata jupyter.source_hidden) collapse behind a "Show reference solution" toggle;
-- progress output keeps only what a terminal would show at the end (the last state of each `\\r`-updated line);
-- nbdev's `show_doc` Markdown loses its leading `---` (docutils reads it as a transition and fails), nbdev's
-  `#|` directive lines are dropped and the cells that only call `show_doc` show their output alone;
+- home page nbs/index.ipynb, the lessons nbs/NN_*.ipynb (and NNa_*.ipynb) in course order, the exercise
+  checkers (nbs/90_*.ipynb) as an appendix, one API page per module of `nnfs` (Sphinx autodoc of the
+  docstrings), and the repository's documents the notebooks link to (CONTRIBUTING.md);
+- solution cells (metadata jupyter.source_hidden) collapse behind a "Show reference solution" toggle and show
+  no output (an output would give the answer away);
+- progress output keeps only what a terminal shows at the end (the last state of each `\\r`-updated line);
+- nbdev's `show_doc` Markdown loses its leading `---` (docutils reads it as a transition and fails) and its
+  dead "[source]" link; nbdev's `#|` directive lines are dropped; cells that only call `show_doc` show
+  their output alone;
 - each lesson page links to a download of its notebook;
-- MathJax 3 comes from the npm registry package `mathjax@3`, installed with npm into _build/cache (once), and is
-  served with the site, so maths renders with no network.
+- MathJax 3 comes from the npm registry package `mathjax@3`, installed with npm into _build/cache (once),
+  and is served with the site, so math renders with no network.
 """
 import argparse
 import copy
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT / "nbs"
@@ -43,31 +47,37 @@ CONFIG = {
     "execute": {"execute_notebooks": "off"},
     "parse": {"myst_enable_extensions": ["amsmath", "dollarmath", "colon_fence", "deflist", "html_image"]},
     "html": {"home_page_in_navbar": True, "use_download_button": True, "extra_footer": ""},
-    "launch_buttons": {"notebook_interface": "jupyterlab", "binderhub_url": "", "jupyterhub_url": "",
-                       "colab_url": "", "thebe": False},
-    "search_bar_text": "Search the course...",
+    "launch_buttons": {
+        "notebook_interface": "jupyterlab", "binderhub_url": "", "jupyterhub_url": "", "colab_url": "",
+        "thebe": False,
+    },
     "sphinx": {
         "extra_extensions": ["sphinx.ext.autodoc", "sphinx.ext.napoleon"],
         "local_extensions": {"nnfs_site": "."},
         "config": {
             "mathjax_path": "mathjax/tex-chtml.js",
-            "html_static_path": ["_vendor"],  # not _static: Jupyter Book would add every .js in it to every page
+            # not _static: Jupyter Book would add every .js file in _static to every page
+            "html_static_path": ["_vendor"],
             "nb_merge_streams": True,
             "myst_heading_anchors": 3,
+            "myst_dmath_double_inline": True,  # `$$...$$` inside a paragraph is display math (JupyterLab too)
+            "html_favicon": "_vendor/favicon.svg",
             "default_role": "literal",
             "add_module_names": False,
             "autodoc_member_order": "bysource",
             "autodoc_typehints": "signature",
             "language": "en",
             "html_show_copyright": False,
+            "html_context": {"default_mode": "auto"},  # else the theme logs "Got invalid theme mode"
+            "html_theme_options": {"search_bar_text": "Search the course..."},
             "suppress_warnings": ["mystnb.unknown_mime_type"],
         },
     },
 }
 
-# A small Sphinx extension written next to the staged sources: it turns the Markdown in the package's docstrings
-# (written for nbdev and JupyterLab) into the reStructuredText that autodoc expects.
-EXTENSION = '''"Local Sphinx extension of the nnfs site: Markdown docstrings to reStructuredText for autodoc."
+# A small Sphinx extension written next to the staged sources: it turns the Markdown in the package's
+# docstrings (written for nbdev and JupyterLab) into the reStructuredText that autodoc expects.
+EXTENSION = '''"Local Sphinx extension of the nnfs site: Markdown docstrings to reStructuredText."
 import re
 
 FENCE = re.compile(r"^(\\s*)```\\s*(\\w*)\\s*$")
@@ -97,9 +107,21 @@ def setup(app):
 '''
 
 
+# The site's icon (browsers ask for one; without it every first page load logs a 404): a neuron.
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+           '<g stroke="#3b6ea5" stroke-width="2.5"><line x1="3" y1="6" x2="16" y2="16"/>'
+           '<line x1="3" y1="16" x2="16" y2="16"/><line x1="3" y1="26" x2="16" y2="16"/>'
+           '<line x1="16" y1="16" x2="29" y2="16"/></g><circle cx="16" cy="16" r="7" fill="#f5a623" '
+           'stroke="#3b6ea5" stroke-width="2"/></svg>\n')
+
+
+# 00_intro.ipynb, ..., 18_saving_loading.ipynb, 18a_safe_reader.ipynb, ..., 90_exercises.ipynb
+NOTEBOOK = re.compile(r"(\d\d[a-z]?)_\w+\.ipynb")
+
+
 def lessons() -> list[Path]:
-    "The course's notebooks in order: lessons 00, 01, ... then appendices (90 and up)."
-    return sorted(p for p in NBS.glob("[0-9][0-9]_*.ipynb"))
+    "The course's notebooks in order: lessons 00, 01, ... (18a after 18), then appendices (90 and up)."
+    return sorted(p for p in NBS.glob("[0-9][0-9]*.ipynb") if NOTEBOOK.fullmatch(p.name))
 
 
 def modules() -> list[str]:
@@ -109,14 +131,15 @@ def modules() -> list[str]:
 
 # ---------------------------------------------------------------- notebook transformations (on copies)
 def terminal_text(text: str) -> str:
-    "What a terminal shows after printing `text`: each line keeps only what follows its last carriage return."
+    "What a terminal shows after printing `text`: each line keeps what follows its last carriage return."
     lines = [line.rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
     kept = [line for line in lines if line]
     return "\n".join(kept) + ("\n" if kept else "")
 
 
 def reduce_outputs(outputs: list) -> list:
-    "Merge consecutive stream outputs and keep a progress bar's final state; drop widget views (no state offline)."
+    """Merge consecutive stream outputs and keep a progress bar's final state; drop widgets (no widget state
+    offline); clean nbdev's show_doc Markdown."""
     out: list = []
     for o in outputs:
         if o.get("output_type") == "stream":
@@ -128,23 +151,42 @@ def reduce_outputs(outputs: list) -> list:
             continue
         data = o.get("data")
         if data is not None:
-            data = {k: v for k, v in data.items() if k != "application/vnd.jupyter.widget-view+json"}
-            if not data: continue
+            # a widget (a live progress bar) has no state offline, and its text form is its first state
+            if not data or "application/vnd.jupyter.widget-view+json" in data: continue
             md = data.get("text/markdown")
-            if md is not None:  # nbdev's show_doc Markdown starts with a rule that docutils cannot place
+            if md is not None:  # nbdev's show_doc Markdown starts with a rule, which docutils cannot place
                 md = "".join(md) if isinstance(md, list) else md
-                data["text/markdown"] = re.sub(r"\A\s*(---+\s*\n)+", "", md)
+                md = re.sub(r"\A\s*(---+\s*\n)+", "", md)
+                # ... and may carry a "[source](/blob/...)" link that leads nowhere without a repository URL
+                md = re.sub(r"\[source\]\((?!https?:)[^)]*\)(\{[^}\n]*\})?[ \t]*\n?", "", md)
+                data["text/markdown"] = re.sub(r"(\[source\]\([^)]*\))\{[^}\n]*\}", r"\1", md)
             o = {**o, "data": data}
         out.append(o)
     for o in out:
-        if o.get("output_type") == "stream" and "\r" in o["text"]: o["text"] = terminal_text(o["text"])
+        if o.get("output_type") == "stream" and "\r" in o["text"]:
+            o["text"] = terminal_text(o["text"])
     return [o for o in out if o.get("output_type") != "stream" or o["text"].strip()]
 
 
 DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
+LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
+URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", flags=re.I)
 
 
-def transform_cell(cell: dict) -> dict | None:
+def rewrite_links(text: str, folder: Path, pages: dict[Path, str]) -> str:
+    """Relative links of Markdown in `folder`: to a page of the site, they point at its staged copy; to any
+    other file of the repository (which the site does not hold), they become plain text."""
+    def fix(m: re.Match) -> str:
+        label, target = m.group(1), m.group(2)
+        if URL_SCHEME.match(target) or target.startswith("#"): return m.group(0)
+        path, _, frag = target.partition("#")
+        dest = pages.get((folder / unquote(path)).resolve())
+        if dest is None: return label
+        return f"[{label}]({dest}{'#' + frag if frag else ''})"
+    return LINK.sub(fix, text)
+
+
+def transform_cell(cell: dict, pages: dict[Path, str]) -> dict | None:
     "The site's version of one cell, or None to leave it out."
     src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     lines = src.splitlines()
@@ -152,9 +194,12 @@ def transform_cell(cell: dict) -> dict | None:
     if directives & {"hide", "default_exp"}: return None
     body = "\n".join(line for line in lines if not DIRECTIVE.match(line)).strip("\n")
     cell = {**cell, "source": body, "metadata": copy.deepcopy(cell.get("metadata", {}))}
-    if cell["cell_type"] != "code": return cell if body.strip() else None
+    if cell["cell_type"] != "code":
+        cell["source"] = rewrite_links(body, NBS, pages)
+        return cell if body.strip() else None
     meta, tags = cell["metadata"], set(cell["metadata"].get("tags", []))
-    if meta.get("jupyter", {}).get("source_hidden"):
+    solution = bool(meta.get("jupyter", {}).get("source_hidden"))
+    if solution:  # collapsed and without output (the course's rule: an output would give the answer away)
         tags.add("hide-input")
         meta.setdefault("mystnb", {})["code_prompt_show"] = SOLUTION_PROMPT
         meta["mystnb"]["code_prompt_hide"] = "Hide reference solution"
@@ -162,23 +207,25 @@ def transform_cell(cell: dict) -> dict | None:
     if code_lines and all(line.lstrip().startswith("show_doc(") for line in code_lines):
         tags.add("remove-input")
     if tags: meta["tags"] = sorted(tags)
-    cell["outputs"] = reduce_outputs(cell.get("outputs", []))
+    cell["outputs"] = [] if solution else reduce_outputs(cell.get("outputs", []))
+    cell["execution_count"] = None if solution else cell.get("execution_count")
     return cell
 
 
 def download_cell(nb_name: str) -> dict:
     "A Markdown cell linking to a download of the original notebook."
-    return {"cell_type": "markdown", "id": "nnfs-site-download", "metadata": {}, "source":
-            f"```{{admonition}} Run this lesson\n:class: tip\nDownload the notebook "
+    text = (f"```{{admonition}} Run this lesson\n:class: tip\nDownload the notebook "
             f"{{download}}`{nb_name} <_notebooks/{nb_name}>` and open it in JupyterLab "
-            "(the home page says how to set up the course).\n```"}
+            "(the home page says how to set up the course).\n```")
+    return {"cell_type": "markdown", "id": "nnfs-site-download", "metadata": {}, "source": text}
 
 
-def transform_notebook(path: Path, link: bool) -> dict:
+def transform_notebook(path: Path, link: bool, pages: dict[Path, str]) -> dict:
     "The staged copy of a notebook: cells transformed, a download link after the title cell."
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["metadata"].pop("widgets", None)  # widget state would make MyST-NB load widget code from a CDN
-    cells = [c for c in (transform_cell(c) for c in nb["cells"]) if c is not None]
+    cells = [c for c in (transform_cell(c, pages) for c in nb["cells"]) if c is not None]
+    for i, c in enumerate(cells): c.setdefault("id", f"nnfs-site-{i}")
     if link:
         at = next((i + 1 for i, c in enumerate(cells)
                    if c["cell_type"] == "markdown" and re.match(r"\s*# ", c["source"])), 0)
@@ -187,14 +234,29 @@ def transform_notebook(path: Path, link: bool) -> dict:
     return nb
 
 
+def markdown_of(path: Path) -> str:
+    "The Markdown text of a notebook (its Markdown cells) or of a Markdown file."
+    if path.suffix != ".ipynb": return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
 def title_of(path: Path) -> str:
-    "A notebook's title: its first level-1 heading."
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for c in nb["cells"]:
-        src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-        if c["cell_type"] == "markdown" and (m := re.search(r"^# (.+)$", src, flags=re.M)):
-            return m.group(1).strip()
-    return path.stem
+    "A notebook's or Markdown file's title: its first level-1 heading."
+    m = re.search(r"^# (.+)$", markdown_of(path), flags=re.M)
+    return m.group(1).strip() if m else path.stem
+
+
+def linked_documents(notebooks: list[Path]) -> list[Path]:
+    "The repository's Markdown documents (CONTRIBUTING.md) that the notebooks link to: pages of the site."
+    found = set()
+    for p in notebooks:
+        for _, target in LINK.findall(markdown_of(p)):
+            path = target.partition("#")[0]
+            if URL_SCHEME.match(path) or not path.endswith(".md"): continue
+            doc = (NBS / unquote(path)).resolve()
+            if doc.is_file() and doc.parent == ROOT and doc.name != "README.md": found.add(doc)
+    return sorted(found)
 
 
 # ---------------------------------------------------------------- staging
@@ -203,14 +265,17 @@ def write_yaml(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def toc(notebooks: list[Path], mods: list[str]) -> dict:
-    "The sidebar: home, the lessons, the appendices, the API reference."
+def toc(notebooks: list[Path], docs: list[Path], mods: list[str]) -> dict:
+    "The sidebar: home, the lessons, the appendices, the API reference, the repository's linked documents."
     course = [p for p in notebooks if int(p.name[:2]) < 90]
     appendix = [p for p in notebooks if int(p.name[:2]) >= 90]
-    entry = lambda p: {"file": p.stem, "title": f"{p.name[:2]}. {title_of(p)}"}
+    entry = lambda p: {"file": p.stem, "title": f"{NOTEBOOK.fullmatch(p.name).group(1)}. {title_of(p)}"}
     parts = [{"caption": "Lessons", "chapters": [entry(p) for p in course]}]
     if appendix: parts.append({"caption": "Appendix", "chapters": [entry(p) for p in appendix]})
-    parts.append({"caption": "API reference", "chapters": [{"file": f"api/{m}", "title": f"nnfs.{m}"} for m in mods]})
+    api = [{"file": f"api/{m}", "title": f"nnfs.{m}"} for m in mods]
+    parts.append({"caption": "API reference", "chapters": api})
+    if docs:
+        parts.append({"caption": "About", "chapters": [{"file": d.stem, "title": title_of(d)} for d in docs]})
     return {"format": "jb-book", "root": "index", "parts": parts}
 
 
@@ -226,13 +291,14 @@ def mathjax_dir() -> Path:
     if (es5 / "tex-chtml.js").exists(): return es5
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("npm is needed once, to fetch MathJax from the npm registry (Debian: apt-get install npm)")
+        raise SystemExit("npm is needed once, to fetch MathJax from the npm registry (apt-get install npm)")
     (CACHE / "npm").mkdir(parents=True, exist_ok=True)
     cmd = [npm, "install", "--prefix", str(CACHE / "npm"), "--no-save", "--no-package-lock", "--no-audit",
            "--no-fund", "--loglevel=error", MATHJAX_SPEC]
     print("+", " ".join(cmd[1:]), flush=True)
     subprocess.run(cmd, check=True)
-    if not (es5 / "tex-chtml.js").exists(): raise SystemExit(f"npm did not install {MATHJAX_SPEC} into {es5}")
+    if not (es5 / "tex-chtml.js").exists():
+        raise SystemExit(f"npm did not install {MATHJAX_SPEC} into {es5}")
     return es5
 
 
@@ -241,38 +307,56 @@ def stage(notebooks: list[Path], mods: list[str]) -> None:
     if SRC.exists(): shutil.rmtree(SRC)
     (SRC / "_notebooks").mkdir(parents=True)
     (SRC / "api").mkdir()
-    for p in [NBS / "index.ipynb", *notebooks]:
-        nb = transform_notebook(p, link=p.name != "index.ipynb")
+    sources = [NBS / "index.ipynb", *notebooks]
+    docs = linked_documents(sources)
+    pages = {p.resolve(): p.name for p in sources + docs}
+    pages[(ROOT / "README.md").resolve()] = "index.ipynb"  # the README is the home page
+    for p in sources:
+        nb = transform_notebook(p, p.name != "index.ipynb", pages)
         (SRC / p.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
         shutil.copy2(p, SRC / "_notebooks" / p.name)
+    for d in docs:
+        (SRC / d.name).write_text(rewrite_links(markdown_of(d), ROOT, pages), encoding="utf-8")
     for m in mods: (SRC / "api" / f"{m}.md").write_text(api_page(m), encoding="utf-8")
     write_yaml(SRC / "_config.yml", CONFIG)
-    write_yaml(SRC / "_toc.yml", toc(notebooks, mods))
+    write_yaml(SRC / "_toc.yml", toc(notebooks, docs, mods))
     (SRC / "nnfs_site.py").write_text(EXTENSION, encoding="utf-8")
+    (SRC / "_vendor").mkdir()
+    (SRC / "_vendor" / "favicon.svg").write_text(FAVICON, encoding="utf-8")
     shutil.copytree(mathjax_dir(), SRC / "_vendor" / "mathjax",
                     ignore=shutil.ignore_patterns("*-full*.js", "mml-*.js", "tex-mml-*.js", "tex-svg.js",
                                                   "node-main.js"))
 
 
+# Appended to the conf.py that Jupyter Book writes. sphinx-thebe (live code through a CDN) is not used, and
+# its inline script is added twice: a console error on every page.
+CONF_TAIL = """
+# --- added by tools/build_site.py
+extensions = [e for e in extensions if e != "sphinx_thebe"]
+"""
+
+
 def build(strict: bool) -> int:
-    "Stage the sources and run Jupyter Book; returns the exit code."
-    jb = Path(sys.executable).with_name("jupyter-book")
-    if not jb.exists() and shutil.which("jupyter-book") is None:
+    "Stage the sources, write Sphinx's conf.py with Jupyter Book, run Sphinx; returns the exit code."
+    bindir = Path(sys.executable).parent
+    jb = bindir / "jupyter-book" if (bindir / "jupyter-book").exists() else shutil.which("jupyter-book")
+    if jb is None:
         print("jupyter-book is not installed: pip install -e '.[dev]'", file=sys.stderr)
         return 1
     notebooks, mods = lessons(), modules()
     stage(notebooks, mods)
+    subprocess.run([str(jb), "config", "sphinx", str(SRC)], check=True, stdout=subprocess.DEVNULL)
+    with open(SRC / "conf.py", "a", encoding="utf-8") as f: f.write(CONF_TAIL)
     if HTML.exists(): shutil.rmtree(HTML)
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(SRC), "--path-output", str(BUILD / "jb"),
-           "--all", "-q"] + (["-W", "--keep-going"] if strict else [])
-    print("+ jupyter-book", " ".join(cmd[2:]), flush=True)
-    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(BUILD / "doctrees"),
+           str(SRC), str(HTML)]
+    if strict: cmd += ["-W", "--keep-going"]
+    print("+ sphinx-build", " ".join(cmd[3:]), flush=True)
+    rc = subprocess.run(cmd, cwd=SRC).returncode
     if rc: return rc
-    shutil.move(BUILD / "jb" / "_build" / "html", HTML)
-    shutil.rmtree(BUILD / "jb", ignore_errors=True)
-    pages = sum(1 for _ in HTML.rglob("*.html"))
-    print(f"site: {HTML.relative_to(ROOT)}/index.html ({len(notebooks) + 1} notebooks, {len(mods)} API pages, "
-          f"{pages} HTML files)")
+    pages = sum(1 for p in HTML.rglob("*.html") if not p.relative_to(HTML).parts[0].startswith("_"))
+    print(f"site: {HTML.relative_to(ROOT)}/index.html ({len(notebooks) + 1} notebooks, "
+          f"{len(mods)} API pages, {pages} pages in all)")
     return 0
 
 
