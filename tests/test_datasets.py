@@ -1,17 +1,47 @@
-"""Tests of `nnfs.datasets`: spiral, vertical and sine data (shapes, dtypes, labels, formulas, rng, errors)."""
+"""Tests of `nnfs.datasets`: the toy data (spiral, vertical, sine: shapes, dtypes, labels, formulas, rng,
+errors) and Fashion-MNIST (lesson 15): IDX reading and its limits, the download path against a local HTTP
+server on 127.0.0.1 serving small synthetic files (never the internet), caching, `path=` / NNFS_DATA, the one
+validation split, preparing images, and reading a folder of images."""
+
+import gzip
+import hashlib
+import http.server
+import os
+import socket
+import struct
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnfs
+import nnfs.datasets as ds
 from nnfs.core import NNFSError, get_rng
-from nnfs.datasets import sine_data, spiral_data, vertical_data
+from nnfs.datasets import (
+    FASHION_MNIST_CLASSES,
+    IMAGE_SIZE,
+    fashion_mnist,
+    fashion_mnist_split,
+    fashion_mnist_test,
+    load_image_folder,
+    prepare_images,
+    read_idx,
+    sine_data,
+    spiral_data,
+    train_val_split,
+    vertical_data,
+)
 
 CLASSIFICATION = [spiral_data, vertical_data]
 
 
 # ---------------------------------------------------------------- shapes, dtypes, labels
+
 
 @settings(max_examples=30, deadline=None)
 @given(samples=st.integers(1, 60), classes=st.integers(1, 7), which=st.sampled_from(CLASSIFICATION))
@@ -35,6 +65,7 @@ def test_max_classes(which):
 
 # ---------------------------------------------------------------- spiral formulas
 
+
 @settings(max_examples=20, deadline=None)
 @given(samples=st.integers(2, 80), classes=st.integers(1, 5))
 def test_spiral_radius_is_linspace_per_class(samples, classes):
@@ -53,7 +84,7 @@ def test_spiral_angle_formula():
     for k in range(classes):
         t = np.linspace(4 * k, 4 * (k + 1), samples) + 0.2 * noise[k]
         expected = np.c_[r * np.sin(2.5 * t), r * np.cos(2.5 * t)]
-        np.testing.assert_allclose(X[k * samples:(k + 1) * samples], expected, atol=1e-12)
+        np.testing.assert_allclose(X[k * samples : (k + 1) * samples], expected, atol=1e-12)
 
 
 def test_spiral_float32_is_rounded_float64():
@@ -70,6 +101,7 @@ def test_spiral_single_sample_is_origin():
 
 # ---------------------------------------------------------------- vertical formulas
 
+
 def test_vertical_means_and_spread():
     X, y = vertical_data(2000, 4, rng=np.random.default_rng(0), dtype=np.float64)
     for k in range(4):
@@ -84,10 +116,13 @@ def test_vertical_formula_with_same_noise():
     g = np.random.default_rng(8)
     for k in range(2):
         a, b = g.standard_normal(10), g.standard_normal(10)
-        np.testing.assert_allclose(X[10 * k:10 * (k + 1)], np.c_[a * 0.1 + k / 3, b * 0.1 + 0.5], atol=1e-15)
+        np.testing.assert_allclose(
+            X[10 * k : 10 * (k + 1)], np.c_[a * 0.1 + k / 3, b * 0.1 + 0.5], atol=1e-15
+        )
 
 
 # ---------------------------------------------------------------- sine
+
 
 @settings(max_examples=20, deadline=None)
 @given(samples=st.integers(1, 3000), dt=st.sampled_from([np.float32, np.float64]))
@@ -120,6 +155,7 @@ def test_sine_uses_no_randomness():
 
 
 # ---------------------------------------------------------------- rng argument
+
 
 @pytest.mark.parametrize("which", CLASSIFICATION)
 def test_rng_argument_respected(which):
@@ -204,3 +240,694 @@ def test_keyword_only_options():
         spiral_data(10, 2, np.random.default_rng(0))
     with pytest.raises(TypeError):
         sine_data(10, np.float64)
+
+
+# ================================================================ Fashion-MNIST
+
+NAMES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
+
+
+def idx_bytes(a: np.ndarray, type_code: int = 0x08) -> bytes:
+    "Raw IDX bytes: magic (0, 0, type, ndim), big-endian uint32 dims, big-endian data."
+    a = np.asarray(a)
+    return (
+        bytes([0, 0, type_code, a.ndim])
+        + struct.pack(f">{a.ndim}I", *a.shape)
+        + a.astype(a.dtype.newbyteorder(">")).tobytes()
+    )
+
+
+def synthetic(n_train=30, n_test=10, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        (np.arange(n_train) % 10).astype(np.uint8),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        (np.arange(n_test) % 10).astype(np.uint8),
+    ]
+    blobs = {name: gzip.compress(idx_bytes(a), mtime=0) for name, a in zip(NAMES, arrays)}
+    return arrays, blobs
+
+
+def write_folder(folder: Path, blobs: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+class Server:
+    """A tiny HTTP server in a thread. `files` maps URL names to bytes, `status` to forced error codes (with
+    an optional reason in `reason`), `hits` counts requests, `lie_length` overrides Content-Length, names in
+    `no_length` are sent without it, and `drip` (seconds) sends the body one byte at a time."""
+
+    def __init__(self):
+        self.files, self.status, self.hits, self.lie_length, self.reason = {}, {}, [], {}, {}
+        self.no_length, self.drip = set(), 0.0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                outer.hits.append(name)
+                code = outer.status.get(name, 200 if name in outer.files else 404)
+                if code != 200:
+                    self.send_error(code, outer.reason.get(name))
+                    return
+                data = outer.files[name]
+                self.send_response(200)
+                if name not in outer.no_length:
+                    self.send_header("Content-Length", str(outer.lie_length.get(name, len(data))))
+                self.end_headers()
+                try:
+                    if not outer.drip:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(outer.drip)
+                except OSError:
+                    pass  # the client gave up
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs=dict(poll_interval=0.02), daemon=True
+        )
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    "No NNFS_DATA, a private cache folder, checksums of the synthetic files, and a local server serving them."
+    monkeypatch.delenv("NNFS_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    arrays, blobs = synthetic()
+    monkeypatch.setattr(ds, "FASHION_MNIST_MD5", {n: hashlib.md5(b).hexdigest() for n, b in blobs.items()})
+    server = Server()
+    server.files.update(blobs)
+    yield dict(
+        arrays=arrays,
+        blobs=blobs,
+        server=server,
+        cache=tmp_path / "xdg" / "nnfs" / "fashion-mnist",
+        tmp=tmp_path,
+    )
+    server.close()
+
+
+def load(env, **kw):
+    return fashion_mnist(base_url=env["server"].url, progress=False, **kw)
+
+
+def assert_same(got, arrays):
+    assert len(got) == 4
+    for g, a in zip(got, arrays):
+        assert g.dtype == np.uint8 and g.shape == a.shape
+        np.testing.assert_array_equal(g, a)
+
+
+# ---- read_idx ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dtype,code",
+    [
+        (np.uint8, 0x08),
+        (np.int8, 0x09),
+        (np.int16, 0x0B),
+        (np.int32, 0x0C),
+        (np.float32, 0x0D),
+        (np.float64, 0x0E),
+    ],
+)
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx_roundtrip(tmp_path, dtype, code, gz):
+    a = (np.arange(2 * 3 * 5) - 7).reshape(2, 3, 5).astype(dtype)
+    raw = idx_bytes(a, code)
+    p = tmp_path / ("a.idx.gz" if gz else "a.idx")
+    p.write_bytes(gzip.compress(raw) if gz else raw)
+    got = read_idx(p)
+    assert got.dtype == np.dtype(dtype) and got.dtype.isnative and got.shape == a.shape
+    np.testing.assert_array_equal(got, a)
+    got[0, 0, 0] = 1  # writable
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        (b"\x00\x00\x08", "bad magic"),  # too short
+        (b"\x08\x03\x00\x00" + b"\x00" * 12, "bad magic"),  # wrong order / not IDX
+        (b"\x00\x00\x07\x01" + b"\x00\x00\x00\x01" + b"\x00", "bad magic"),  # unknown type code
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "header needs 16 bytes"),  # header cut short
+        (b"\x00\x00\x08\x01\x00\x00\x00\x05" + b"\x01\x02", r"holds only 2 bytes of data \(truncated\?\)"),
+        (
+            b"\x00\x00\x08\x01\x00\x00\x00\x01" + b"\x01\x02",
+            "announces shape \\(1,\\), i.e. 1 bytes of data, but the file holds more",
+        ),
+    ],
+)
+def test_read_idx_errors_name_the_file(tmp_path, raw, match):
+    p = tmp_path / "weird-file.idx"
+    p.write_bytes(raw)
+    with pytest.raises(NNFSError, match=match) as e:
+        read_idx(p)
+    assert "weird-file.idx" in str(e.value)
+
+
+def test_read_idx_damaged_gzip_and_missing_file(tmp_path):
+    p = tmp_path / "x.gz"
+    p.write_bytes(gzip.compress(idx_bytes(np.zeros((100, 28, 28), np.uint8)))[:-20])
+    with pytest.raises(NNFSError, match="x.gz is a damaged or truncated gzip"):
+        read_idx(p)
+    with pytest.raises(NNFSError, match="cannot read .*nope.idx"):
+        read_idx(tmp_path / "nope.idx")
+
+
+# ---- download, cache ------------------------------------------------------------------------------------
+
+
+def test_download_then_cache_reuse(env):
+    assert_same(load(env), env["arrays"])
+    assert sorted(env["server"].hits) == sorted(NAMES)
+    assert sorted(p.name for p in env["cache"].iterdir()) == sorted(NAMES)  # no temporary files left
+    assert_same(load(env), env["arrays"])  # second call: from the cache
+    assert len(env["server"].hits) == 4
+    assert_same(load(env, download=False), env["arrays"])
+
+
+def test_explicit_cache_dir(env):
+    cache = env["tmp"] / "mine"
+    assert_same(load(env, cache_dir=cache), env["arrays"])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)
+    assert not env["cache"].exists()
+
+
+def test_only_missing_files_are_downloaded(env):
+    write_folder(env["cache"], {n: env["blobs"][n] for n in NAMES[:3]})
+    assert_same(load(env), env["arrays"])
+    assert env["server"].hits == [NAMES[3]]
+
+
+def test_checksum_mismatch_leaves_nothing_trusted(env):
+    bad = bytearray(env["blobs"][NAMES[0]])
+    bad[100] ^= 0xFF
+    env["server"].files[NAMES[0]] = bytes(bad)
+    with pytest.raises(NNFSError, match="checksum mismatch for train-images-idx3-ubyte.gz"):
+        load(env)
+    assert not (env["cache"] / NAMES[0]).exists()
+    assert not [p for p in env["cache"].iterdir() if p.name.endswith(".part")]
+    env["server"].files[NAMES[0]] = env["blobs"][NAMES[0]]  # the server is fixed: a later run succeeds
+    assert_same(load(env), env["arrays"])
+
+
+def test_corrupted_cached_file_is_downloaded_again(env):
+    write_folder(env["cache"], env["blobs"])
+    (env["cache"] / NAMES[1]).write_bytes(b"garbage")
+    with pytest.raises(NNFSError, match="download=False"):
+        load(env, download=False)
+    assert_same(load(env), env["arrays"])
+    assert env["server"].hits == [NAMES[1]]
+
+
+def test_truncated_download(env):
+    env["server"].lie_length[NAMES[2]] = len(env["blobs"][NAMES[2]]) + 1000  # the connection ends early
+    with pytest.raises(NNFSError, match="t10k-images-idx3-ubyte.gz"):
+        load(env)
+    assert not (env["cache"] / NAMES[2]).exists()
+    assert not [p for p in env["cache"].iterdir() if p.name.endswith(".part")]
+
+
+def test_truncated_file_with_right_length_header_fails_checksum(env):
+    env["server"].files[NAMES[0]] = env["blobs"][NAMES[0]][:-50]
+    with pytest.raises(NNFSError, match="checksum mismatch"):
+        load(env)
+    assert not (env["cache"] / NAMES[0]).exists()
+
+
+@pytest.mark.parametrize("code", [404, 500])
+def test_server_error(env, code):
+    env["server"].status[NAMES[0]] = code
+    with pytest.raises(NNFSError, match=f"HTTP {code}.*NNFS_DATA") as e:
+        load(env)
+    assert "path=" in str(e.value)
+    assert not env["cache"].exists() or not any(env["cache"].iterdir())
+
+
+def test_connection_refused_says_what_to_do(env):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NNFSError, match="could not download .*offline.*path=.*NNFS_DATA"):
+        fashion_mnist(base_url=f"http://127.0.0.1:{port}/", progress=False)
+
+
+def test_download_false_and_nothing_cached(env):
+    with pytest.raises(NNFSError, match="download=False"):
+        load(env, download=False)
+    assert env["server"].hits == []
+
+
+def test_progress_bar_runs(env, capsys):
+    assert_same(fashion_mnist(base_url=env["server"].url, progress=True), env["arrays"])
+
+
+# ---- local folders: precedence and validation --------------------------------------------------------------
+
+
+def test_nnfs_data_wins_over_cache_and_path_over_nnfs_data(env, monkeypatch):
+    a1, b1 = synthetic(20, 10, seed=1)
+    a2, b2 = synthetic(40, 20, seed=2)
+    write_folder(env["tmp"] / "data" / "fashion-mnist", b1)
+    monkeypatch.setenv("NNFS_DATA", str(env["tmp"] / "data"))
+    assert_same(load(env), a1)
+    assert_same(load(env, path=write_folder(env["tmp"] / "explicit", b2)), a2)
+    assert env["server"].hits == []  # local folders never download
+
+
+def test_local_folder_is_not_checksummed_but_missing_files_are_named(env):
+    arrays, blobs = synthetic(20, 10, seed=3)  # other data: checksums differ, still accepted
+    folder = write_folder(env["tmp"] / "f", blobs)
+    assert_same(load(env, path=folder), arrays)
+    (folder / NAMES[3]).unlink()
+    with pytest.raises(NNFSError, match="lacks t10k-labels-idx1-ubyte.gz"):
+        load(env, path=folder)
+
+
+def test_uncompressed_local_files(env):
+    folder = env["tmp"] / "raw"
+    folder.mkdir()
+    for n, b in env["blobs"].items():
+        (folder / n[:-3]).write_bytes(gzip.decompress(b))
+    assert_same(load(env, path=folder), env["arrays"])
+
+
+@pytest.mark.parametrize(
+    "which,array,match",
+    [
+        (0, np.zeros((30, 28, 27), np.uint8), r"28x28 images.*\(30, 28, 27\)"),
+        (0, np.zeros((30, 784), np.uint8), r"28x28 images"),
+        (1, np.zeros(29, np.uint8), "has 30 images but train-labels-idx1-ubyte.gz has 29 labels"),
+        (3, np.full(10, 10, np.uint8), "labels up to 10"),
+        (2, np.zeros((10, 28, 28), np.int32), "uint8 pixels"),
+    ],
+)
+def test_local_validation_errors(env, which, array, match):
+    blobs = dict(env["blobs"])
+    blobs[NAMES[which]] = gzip.compress(idx_bytes(array, {np.uint8: 0x08, np.int32: 0x0C}[array.dtype.type]))
+    folder = write_folder(env["tmp"] / "bad", blobs)
+    with pytest.raises(NNFSError, match=match):
+        load(env, path=folder)
+
+
+def test_bad_magic_in_local_folder(env):
+    blobs = dict(env["blobs"])
+    blobs[NAMES[0]] = gzip.compress(b"\x01\x02\x03\x04" + b"\x00" * 100)
+    with pytest.raises(NNFSError, match="train-images-idx3-ubyte.gz is not an IDX file"):
+        load(env, path=write_folder(env["tmp"] / "bad", blobs))
+
+
+# ---- train_val_split ---------------------------------------------------------------------------------------
+
+
+def test_train_val_split():
+    X, y = np.arange(100).reshape(50, 2), np.arange(50)
+    Xt, yt, Xv, yv = train_val_split(X, y, 10, rng=np.random.default_rng(1))
+    assert Xt.shape == (40, 2) and Xv.shape == (10, 2)
+    np.testing.assert_array_equal(Xt[:, 0] // 2, yt)
+    np.testing.assert_array_equal(Xv[:, 0] // 2, yv)  # pairs kept
+    assert sorted(np.r_[yt, yv]) == list(range(50))
+    again = train_val_split(X, y, 10, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(again[3], yv)
+    assert len(train_val_split(X, y, 0.2)[3]) == 10
+    for bad, match in [(0, ">= 1"), (50, "leaves 0 of 50"), (1.5, r"in \(0, 1\)"), (0.0, r"in \(0, 1\)")]:
+        with pytest.raises(NNFSError, match=match):
+            train_val_split(X, y, bad)
+    with pytest.raises(NNFSError, match="50 samples but y has 49"):
+        train_val_split(X, y[:-1])
+
+
+# ---- the real files, when available ------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.environ.get("NNFS_DATA"), reason="NNFS_DATA not set (real Fashion-MNIST files)")
+def test_real_files_via_nnfs_data():
+    X_train, y_train, X_test, y_test = fashion_mnist(progress=False)
+    assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
+    assert y_train.shape == (60000,) and y_test.shape == (10000,)
+    assert X_train.dtype == X_test.dtype == y_train.dtype == y_test.dtype == np.uint8
+    assert np.bincount(y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(y_test, minlength=10).tolist() == [1000] * 10
+    assert len(FASHION_MNIST_CLASSES) == 10
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 5), min_size=1, max_size=4),
+    kind=st.sampled_from(
+        [
+            (np.uint8, 0x08),
+            (np.int8, 0x09),
+            (np.int16, 0x0B),
+            (np.int32, 0x0C),
+            (np.float32, 0x0D),
+            (np.float64, 0x0E),
+        ]
+    ),
+    gz=st.booleans(),
+)
+def test_read_idx_any_shape(tmp_path_factory, shape, kind, gz):
+    dtype, code = kind
+    a = np.random.default_rng(len(shape)).integers(-100, 100, size=shape).astype(dtype)
+    raw = idx_bytes(a, code)
+    p = tmp_path_factory.mktemp("idx") / "x.idx"
+    p.write_bytes(gzip.compress(raw) if gz else raw)
+    got = read_idx(p)
+    assert got.shape == tuple(shape) and got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, a)
+    if len(raw) > 4 + 4 * len(shape):  # any missing byte is detected
+        p.write_bytes(raw[:-1])
+        with pytest.raises(NNFSError, match="x.idx"):
+            read_idx(p)
+
+
+def test_prepare_images_flattens_and_scales_to_minus_one_one():
+    images = np.array([[[0, 255], [127, 128]]], dtype=np.uint8)
+    X = prepare_images(images)
+    assert X.dtype == np.float32 and X.shape == (1, 4)
+    np.testing.assert_allclose(X, [[-1, 1, -0.5 / 127.5, 0.5 / 127.5]], rtol=1e-6)
+    with pytest.raises(NNFSError, match="batch of images"):
+        prepare_images(np.zeros(5, dtype=np.uint8))
+
+
+# ---- read_idx: limits before allocating ------------------------------------------------------------------
+
+
+def test_image_size():
+    assert IMAGE_SIZE == 28
+
+
+def test_read_idx_more_than_64_dimensions(tmp_path):
+    p = tmp_path / "many.idx"
+    p.write_bytes(bytes([0, 0, 8, 65]) + b"\x00\x00\x00\x01" * 65 + b"\x07")
+    with pytest.raises(NNFSError, match="many.idx declares 65 dimensions; at most 64"):
+        read_idx(p)
+    p.write_bytes(bytes([0, 0, 8, 64]) + b"\x00\x00\x00\x01" * 64 + b"\x07")  # 64 is fine
+    assert read_idx(p).shape == (1,) * 64
+
+
+@pytest.mark.parametrize("shape", [(0, 2**32 - 1, 2**32 - 1), (0,) + (4294967295,) * 20])
+def test_read_idx_dimensions_whose_product_overflows(tmp_path, shape):
+    p = tmp_path / "huge.idx"
+    p.write_bytes(bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape))
+    with pytest.raises(NNFSError, match=r"huge.idx: the header announces shape .*too large for any array"):
+        read_idx(p)
+
+
+def test_read_idx_zero_sized_dimension_is_fine(tmp_path):
+    p = tmp_path / "empty.idx"
+    p.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", 0, 28, 28))
+    got = read_idx(p)
+    assert got.shape == (0, 28, 28) and got.dtype == np.uint8
+
+
+def peak_bytes(f) -> int:
+    "Peak memory traced by tracemalloc (NumPy's allocations included) while `f` runs and raises NNFSError."
+    tracemalloc.start()
+    try:
+        with pytest.raises(NNFSError) as e:
+            f()
+        return tracemalloc.get_traced_memory()[1], str(e.value)
+    finally:
+        tracemalloc.stop()
+
+
+def test_read_idx_header_larger_than_a_raw_file_is_refused_before_allocating(tmp_path):
+    p = tmp_path / "liar.idx"
+    p.write_bytes(bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 60000, 28, 28) + bytes(300))
+    peak, msg = peak_bytes(lambda: read_idx(p))
+    assert "liar.idx" in msg and "376,320,000 bytes of data" in msg and "holds only 300 bytes" in msg
+    assert peak < 1 << 20
+
+
+def test_read_idx_gzip_header_larger_than_deflate_allows(tmp_path):
+    p = tmp_path / "lie.gz"
+    p.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 28, 28) + bytes(100)))
+    size = p.stat().st_size
+    assert size * 1032 < 47_040_000
+    peak, msg = peak_bytes(lambda: read_idx(p))
+    assert f"more than a {size:,}-byte gzip file can hold" in msg and peak < 1 << 20
+    p.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">I", size * 1032) + bytes(size * 1032)))
+    if p.stat().st_size == size:  # at the ratio bound exactly: accepted
+        assert read_idx(p).shape == (size * 1032,)
+
+
+def test_read_idx_gzip_bomb_stops_at_the_declared_size(tmp_path):
+    p = tmp_path / "bomb.idx.gz"
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 10, 28, 28)
+    p.write_bytes(gzip.compress(header + bytes(50_000_000), compresslevel=9))
+    assert p.stat().st_size < 100_000
+    peak, msg = peak_bytes(lambda: read_idx(p))
+    assert "bomb.idx.gz" in msg and "7,840 bytes of data, but the decompressed file holds more" in msg
+    assert peak < 8 << 20  # not the 50 MB the file inflates to
+
+
+def test_read_idx_max_bytes(tmp_path):
+    a = np.arange(100, dtype=np.uint8)
+    p = tmp_path / "a.idx"
+    p.write_bytes(idx_bytes(a))
+    np.testing.assert_array_equal(read_idx(p, max_bytes=100), a)
+    with pytest.raises(NNFSError, match="100 bytes of data, more than the limit max_bytes=99"):
+        read_idx(p, max_bytes=99)
+    big = np.zeros((3, 5), np.int32)
+    p.write_bytes(idx_bytes(big, 0x0C))
+    with pytest.raises(NNFSError, match="60 bytes of data, more than the limit max_bytes=59"):
+        read_idx(p, max_bytes=59)
+    with pytest.raises(NNFSError, match="max_bytes must be >= 1"):
+        read_idx(p, max_bytes=0)
+    assert ds.IDX_MAX_BYTES == 1 << 30
+
+
+def test_read_idx_a_folder_is_named(tmp_path):
+    with pytest.raises(NNFSError, match=f"cannot read {tmp_path}"):
+        read_idx(tmp_path)
+
+
+# ---- downloads: size cap, deadline, clean messages -------------------------------------------------------
+
+
+def test_download_that_announces_too_many_bytes(env, monkeypatch):
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "max_bytes", 1000)
+    size = len(env["blobs"][NAMES[0]])
+    assert size > 1000
+    with pytest.raises(NNFSError, match=f"announces {size:,} bytes, more than the 1,000 .*refusing"):
+        load(env)
+    assert not env["cache"].exists() or not any(env["cache"].iterdir())
+
+
+def test_download_that_sends_too_many_bytes_without_announcing_them(env, monkeypatch):
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "max_bytes", 1000)
+    env["server"].no_length.add(NAMES[0])
+    with pytest.raises(NNFSError, match="sent more than 1,000 bytes.*download stopped"):
+        load(env)
+    assert not env["cache"].exists() or not any(env["cache"].iterdir())
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "max_bytes", 64 << 20)
+    assert_same(load(env), env["arrays"])  # without a length, a complete file is fine
+
+
+def test_download_deadline_covers_the_whole_transfer(env, monkeypatch):
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "deadline", 0.5)
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "read_timeout", 5.0)
+    env["server"].files[NAMES[0]] = env["blobs"][NAMES[0]][:200]  # 200 bytes, one every 0.1 s: 20 s
+    env["server"].drip = 0.1
+    t0 = time.monotonic()
+    with pytest.raises(NNFSError, match=r"took longer than 0.5 s \(\d+ bytes so far\)"):
+        load(env)
+    assert time.monotonic() - t0 < 15  # each read still answers within 0.1 s: only the deadline stops it
+    assert not env["cache"].exists() or not any(env["cache"].iterdir())
+
+
+def test_server_text_is_cleaned_in_messages(env):
+    env["server"].status[NAMES[0]] = 404
+    env["server"].reason[NAMES[0]] = "\x1b[2J\x1b[31mGone\x07 away"
+    with pytest.raises(NNFSError) as e:
+        load(env)
+    msg = str(e.value)
+    assert "HTTP 404 (?[2J?[31mGone? away)" in msg and "\x1b" not in msg and "\x07" not in msg
+
+
+def test_clean():
+    assert ds._clean("a\nb\rc\x1b[0m\td\u202ee") == "a?b?c?[0m?d?e"
+    assert ds._clean("x" * 300) == "x" * 200 + "..."
+    assert ds._clean("x" * 200) == "x" * 200 and ds._clean(ValueError("é ok")) == "é ok"
+
+
+# ---- where the files are: the folder or its parent, hints ------------------------------------------------
+
+
+def test_path_may_be_the_folder_or_its_parent(env, monkeypatch):
+    arrays, blobs = synthetic(20, 10, seed=4)
+    folder = write_folder(env["tmp"] / "data" / "fashion-mnist", blobs)
+    assert_same(load(env, path=folder), arrays)
+    assert_same(load(env, path=folder.parent), arrays)
+    for value in (folder, folder.parent):
+        monkeypatch.setenv("NNFS_DATA", str(value))
+        assert_same(load(env), arrays)
+    assert env["server"].hits == []
+
+
+def test_missing_files_name_both_places_and_take_a_hint(env, monkeypatch):
+    empty = env["tmp"] / "empty"
+    empty.mkdir()
+    with pytest.raises(NNFSError) as e:
+        load(env, path=empty)
+    msg = str(e.value)
+    assert f"{empty} (path='{empty}') lacks train-images-idx3-ubyte.gz" in msg
+    assert f"nor does {empty / 'fashion-mnist'}" in msg and "set NNFS_DATA" in msg
+    with pytest.raises(NNFSError, match="elsewhere and use --data FOLDER[.]$"):
+        load(env, path=empty, hint="use --data FOLDER")
+    monkeypatch.setenv("NNFS_DATA", str(empty))
+    with pytest.raises(NNFSError, match=f"NNFS_DATA='{empty}'"):
+        load(env)
+
+
+def test_offline_message_takes_the_hint(env):
+    with pytest.raises(NNFSError, match="download=False.*elsewhere and try --data[.]$"):
+        load(env, download=False, hint="try --data")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NNFSError, match="could not download .*elsewhere and try --data[.]$"):
+        fashion_mnist(base_url=f"http://127.0.0.1:{port}/", progress=False, hint="try --data")
+
+
+# ---- the one validation split ------------------------------------------------------------------------------
+
+
+def test_fashion_mnist_split_and_test(env):
+    arrays, blobs = synthetic(50, 12, seed=5)
+    folder = write_folder(env["tmp"] / "split", blobs)
+    nnfs.init(3)
+    a = fashion_mnist_split(folder, val_size=10)
+    nnfs.init(4)
+    b = fashion_mnist_split(folder, val_size=10)  # independent of the package seed
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    Xtr, ytr, Xva, yva = train_val_split(arrays[0], arrays[1], 10, rng=np.random.default_rng(0))
+    for got, want in zip(a, (prepare_images(Xtr), ytr, prepare_images(Xva), yva)):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert a[0].shape == (40, 784) and a[0].dtype == np.float32 and a[0].min() >= -1 and a[0].max() <= 1
+    c = fashion_mnist_split(folder, val_size=10, seed=1)
+    assert not np.array_equal(c[3], a[3])
+    Xt, yt = fashion_mnist_test(folder)
+    np.testing.assert_array_equal(Xt, prepare_images(arrays[2]))
+    np.testing.assert_array_equal(yt, arrays[3])
+    for bad, match in [
+        (0, "val_size must be >= 1"),
+        (50, "leaves 0 of 50"),
+        (2.5, "val_size must be an integer"),
+    ]:
+        with pytest.raises(NNFSError, match=match):
+            fashion_mnist_split(folder, val_size=bad)
+    with pytest.raises(NNFSError, match="seed must be >= 0"):
+        fashion_mnist_split(folder, seed=-1)
+
+
+@pytest.mark.skipif(not os.environ.get("NNFS_DATA"), reason="NNFS_DATA not set (real Fashion-MNIST files)")
+def test_real_split_sizes():
+    X_train, y_train, X_val, y_val = fashion_mnist_split()
+    assert X_train.shape == (50000, 784) and X_val.shape == (10000, 784) and X_val.dtype == np.float32
+    assert np.bincount(np.r_[y_train, y_val], minlength=10).tolist() == [6000] * 10
+
+
+def test_prepare_images_accepts_flat_rows_and_one_image():
+    imgs = np.arange(2 * 784).reshape(2, 28, 28).astype(np.uint8)
+    np.testing.assert_array_equal(prepare_images(imgs.reshape(2, 784)), prepare_images(imgs))
+    one = prepare_images(imgs[:1])
+    assert one.shape == (1, 784) and one[0, 0] == -1.0 and one[0, 255] == 1.0
+    with pytest.raises(NNFSError, match="batch of images"):
+        prepare_images(imgs[:0])
+
+
+# ---- load_image_folder -------------------------------------------------------------------------------------
+
+
+def save(path: Path, array: np.ndarray, mode: str | None = None, fmt: str | None = None) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (Image.fromarray(array, mode) if mode else Image.fromarray(array)).save(path, fmt)
+    return path
+
+
+def test_load_image_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (5, 6, 4), dtype=np.uint8)
+    for k, (cls, name) in enumerate(
+        [("b", "2.png"), ("b", "1.png"), ("a", "x.png"), ("c", "y.png"), ("c", "z.bmp")]
+    ):
+        save(tmp_path / cls / name, imgs[k])
+    save(tmp_path / "a" / ".hidden.png", imgs[0])
+    (tmp_path / ".git").mkdir()
+    save(tmp_path / ".git" / "q.png", imgs[0])
+    rgb = np.repeat(imgs[0][:, :, None], 3, axis=2)
+    save(tmp_path / "d" / "rgb.png", rgb)
+    X, y, names = load_image_folder(tmp_path)
+    assert names == ["a", "b", "c", "d"] and X.dtype == np.uint8 and X.shape == (6, 6, 4)
+    assert y.tolist() == [0, 1, 1, 2, 2, 3] and y.dtype == np.uint8
+    for got, k in zip(X, [2, 1, 0, 3, 4, 0]):
+        np.testing.assert_array_equal(got, imgs[k])  # files sorted by name
+
+
+def test_load_image_folder_one_image(tmp_path):
+    save(tmp_path / "only" / "a.png", np.full((2, 3), 7, np.uint8))
+    X, y, names = load_image_folder(tmp_path)
+    assert X.shape == (1, 2, 3) and y.tolist() == [0] and names == ["only"] and X[0, 1, 2] == 7
+
+
+def test_load_image_folder_errors(tmp_path):
+    with pytest.raises(NNFSError, match="is not a folder"):
+        load_image_folder(tmp_path / "nope")
+    with pytest.raises(NNFSError, match="has no subfolders; expected one per class"):
+        load_image_folder(tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NNFSError, match="class folder .*empty holds no images"):
+        load_image_folder(tmp_path)
+    (tmp_path / "empty").rmdir()
+    save(tmp_path / "a" / "1.png", np.zeros((4, 4), np.uint8))
+    (tmp_path / "a" / "2.png").write_bytes(b"not really a png")
+    with pytest.raises(NNFSError, match=r"2.png is not an image file"):
+        load_image_folder(tmp_path)
+    (tmp_path / "a" / "2.png").unlink()
+    save(tmp_path / "a" / "3.png", np.zeros((4, 5), np.uint8))
+    with pytest.raises(NNFSError, match=r"3.png is 5x4 pixels, but the first image was 4x4"):
+        load_image_folder(tmp_path)
+    (tmp_path / "a" / "3.png").unlink()
+    save(tmp_path / "a" / "4.png", np.full((4, 4), 1000, np.uint16))
+    with pytest.raises(NNFSError, match=r"4.png has pixel format 'I;16'.*convert it first"):
+        load_image_folder(tmp_path)
+    (tmp_path / "a" / "4.png").unlink()
+    with pytest.raises(NNFSError, match=r"1.png is 4x4 pixels, more than max_pixels=15"):
+        load_image_folder(tmp_path, max_pixels=15)
+    assert load_image_folder(tmp_path, max_pixels=16)[0].shape == (1, 4, 4)
+
+
+def test_load_image_folder_too_many_classes(tmp_path):
+    for i in range(257):
+        (tmp_path / f"c{i:03d}").mkdir()
+    with pytest.raises(NNFSError, match="257 classes; at most 256"):
+        load_image_folder(tmp_path)
