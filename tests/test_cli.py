@@ -1,6 +1,7 @@
-"""The `nnfs` command (`nnfs.cli.main`): help texts, one-line errors with a non-zero status for bad arguments and
-missing or broken files, a short real training run, and predictions on images made here. Most tests call
-`main(argv)` in-process; one runs the installed console script."""
+"""The `nnfs` command (`nnfs.cli.main`): help texts, one-line errors with a non-zero status for bad arguments
+and missing or broken files, a short real training run, and predictions on images made here. Most tests
+call `main(argv)` in-process; one runs the installed console script."""
+
 import contextlib
 import io
 import os
@@ -51,9 +52,19 @@ def test_help(capsys):
 def test_train_help(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
-    for option in ("--epochs", "--batch-size", "--seed", "--output", "--data", "--no-progress"):
+    for option in (
+        "--epochs",
+        "--batch-size",
+        "--seed",
+        "--output",
+        "--data",
+        "--no-progress",
+        "--threads",
+        "--test",
+        "--arch",
+    ):
         assert option in out
-    assert "--limit" not in out   # a hidden option for quick runs
+    assert "--limit" not in out  # a hidden option for quick runs
 
 
 def test_predict_help(capsys):
@@ -61,17 +72,22 @@ def test_predict_help(capsys):
     assert code == 0 and "MODEL" in out and "IMAGE" in out
 
 
-@pytest.mark.parametrize("argv, contains", [
-    ([], "the following arguments are required: COMMAND"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["train", "--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
-    (["train", "--epochs", "ten"], "argument --epochs: expected a positive integer, got 'ten'"),
-    (["train", "--batch-size", "-5"], "argument --batch-size: expected a positive integer"),
-    (["train", "--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
-    (["train", "--bogus"], "unrecognized arguments: --bogus"),
-    (["predict"], "the following arguments are required: MODEL, IMAGE"),
-    (["predict", "model.npz"], "the following arguments are required: IMAGE"),
-])
+@pytest.mark.parametrize(
+    "argv, contains",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["train", "--epochs", "0"], "argument --epochs: expected an integer >= 1, got '0'"),
+        (["train", "--epochs", "ten"], "argument --epochs: expected an integer >= 1, got 'ten'"),
+        (["train", "--batch-size", "-5"], "argument --batch-size: expected an integer >= 1"),
+        (["train", "--seed", "-1"], "argument --seed: expected an integer >= 0, got '-1'"),
+        (["train", "--threads", "0"], "argument --threads: expected an integer >= 1, got '0'"),
+        (["train", "--arch", "rnn"], "argument --arch: invalid choice: 'rnn'"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["predict"], "the following arguments are required: MODEL, IMAGE"),
+        (["predict", "model.npz"], "the following arguments are required: IMAGE"),
+    ],
+)
 def test_bad_arguments(capsys, argv, contains):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -81,7 +97,9 @@ def test_bad_arguments(capsys, argv, contains):
 def _image(path: Path) -> Path:
     "A drawing of trousers, dark on white, like a photo of a garment on paper."
     im = Image.new("L", (120, 120), 245)
-    ImageDraw.Draw(im).polygon([(40, 10), (80, 10), (88, 112), (66, 112), (60, 40), (54, 112), (32, 112)], fill=40)
+    ImageDraw.Draw(im).polygon(
+        [(40, 10), (80, 10), (88, 112), (66, 112), (60, 40), (54, 112), (32, 112)], fill=40
+    )
     im.save(path)
     return path
 
@@ -90,7 +108,7 @@ def test_predict_missing_and_broken_files(capsys, tmp_path):
     img = _image(tmp_path / "trousers.png")
     code, _, err = run(capsys, "predict", str(tmp_path / "missing.npz"), str(img))
     assert code == 1
-    one_line_error(err, f"file not found: {tmp_path / 'missing.npz'}")
+    one_line_error(err, f"{tmp_path / 'missing.npz'}: model file not found")
     (tmp_path / "junk.npz").write_bytes(b"not a model at all")
     code, _, err = run(capsys, "predict", str(tmp_path / "junk.npz"), str(img))
     assert code == 1
@@ -98,16 +116,29 @@ def test_predict_missing_and_broken_files(capsys, tmp_path):
 
 
 def test_train_output_folder_checked_first(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--output", str(tmp_path / "no" / "such" / "m.npz"), "--no-progress")
-    assert code == 1 and out == ""   # refused before any data is loaded or trained on
-    one_line_error(err, "the folder")
-    code, _, err = run(capsys, "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "m.npz"))
+    code, out, err = run(
+        capsys, "train", "--output", str(tmp_path / "no" / "such" / "m.npz"), "--no-progress"
+    )
+    assert code == 1 and out == ""  # refused before any data is loaded or trained on
+    one_line_error(err, "--output: the folder")
+    for output, message in (
+        ("", "--output: the path is empty"),
+        (str(tmp_path), "is a folder; give a file name"),
+    ):
+        code, out, err = run(capsys, "train", "--output", output, "--no-progress")
+        assert code == 1 and out == ""
+        one_line_error(err, message)
+    code, _, err = run(
+        capsys, "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "m.npz")
+    )
     assert code == 1
     one_line_error(err, "--data: no such folder")
 
 
 def test_train_data_folder_without_files(capsys, tmp_path):
-    code, _, err = run(capsys, "train", "--data", str(tmp_path), "--output", str(tmp_path / "m.npz"), "--no-progress")
+    code, _, err = run(
+        capsys, "train", "--data", str(tmp_path), "--output", str(tmp_path / "m.npz"), "--no-progress"
+    )
     assert code == 1
     one_line_error(err, "train-images-idx3-ubyte.gz")
     assert not (tmp_path / "m.npz").exists()
@@ -117,11 +148,25 @@ def test_train_data_folder_without_files(capsys, tmp_path):
 def trained(tmp_path_factory):
     """`nnfs train` on a small subset (1 epoch, 3,000 images): exit status, model path, stdout, stderr.
     Module-scoped so that training runs once; `capsys` is per test, so the output is captured by hand."""
-    if _data_folder() is None: pytest.skip("Fashion-MNIST not found: set NNFS_DATA")
+    if _data_folder() is None:
+        pytest.skip("Fashion-MNIST not found: set NNFS_DATA")
     out = tmp_path_factory.mktemp("cli") / "model.npz"
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(["train", "--epochs", "1", "--limit", "3000", "--seed", "3", "--no-progress", "--output", str(out)])
+        code = main(
+            [
+                "train",
+                "--epochs",
+                "1",
+                "--limit",
+                "3000",
+                "--seed",
+                "3",
+                "--no-progress",
+                "--output",
+                str(out),
+            ]
+        )
     return code, out, stdout.getvalue(), stderr.getvalue()
 
 
@@ -129,12 +174,16 @@ def trained(tmp_path_factory):
 def test_train_small(trained):
     code, path, out, err = trained
     assert code == 0, err
-    assert err == ""   # --no-progress: nothing on stderr
-    assert "validation accuracy:" in out and "test accuracy:" in out and f"saved the model to {path}" in out
-    test_acc = float(out.split("test accuracy:")[1].split()[0])
-    assert 0.5 < test_acc <= 1   # one epoch on 3,000 images already beats chance (0.1) by far
+    assert err == ""  # --no-progress: nothing on stderr
+    assert "validation accuracy:" in out and "test accuracy" not in out  # the test set only with --test
+    assert f"saved the model to {path.resolve()}" in out  # the absolute path
+    val_acc = float(out.split("validation accuracy:")[1].split()[0])
+    assert 0.5 < val_acc <= 1  # one epoch on 3,000 images already beats chance (0.1) by far
     model = load_model(path)
-    assert model.trainable_layers[0].weights.shape[0] == 784 and model.trainable_layers[-1].weights.shape[1] == 10
+    assert (
+        model.trainable_layers[0].weights.shape[0] == 784
+        and model.trainable_layers[-1].weights.shape[1] == 10
+    )
 
 
 @needs_data
@@ -149,13 +198,16 @@ def test_predict(trained, capsys, tmp_path):
     assert len(lines) == 2
     for line, image in zip(lines, (a, b)):
         assert line.startswith(str(image))
-        name = line[len(str(image)):].strip().rsplit(" ", 1)[0].strip()
+        name = line[len(str(image)) :].strip().rsplit(" ", 1)[0].strip()
         assert name in FASHION_MNIST_CLASSES
         assert line.endswith("%") and 0 < float(line.split()[-1].rstrip("%")) <= 100
     # a missing image and a file that is not an image: one-line errors
     code, _, err = run(capsys, "predict", str(path), str(tmp_path / "nope.png"))
     assert code == 1
-    one_line_error(err, "file not found")
+    one_line_error(err, "image not found")
+    code, _, err = run(capsys, "predict", str(path), str(tmp_path))
+    assert code == 1
+    one_line_error(err, "not an image file but a folder")
     (tmp_path / "text.png").write_text("hello")
     code, _, err = run(capsys, "predict", str(path), str(tmp_path / "text.png"))
     assert code == 1
@@ -172,16 +224,157 @@ def test_console_script(trained, tmp_path):
     "The installed `nnfs` command: exit status and output of a real process."
     _, path, _, _ = trained
     img = _image(tmp_path / "t.png")
-    res = subprocess.run(_command() + ["predict", str(path), str(img)], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        _command() + ["predict", str(path), str(img)], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith(str(img)) and res.stdout.strip().endswith("%")
     res = subprocess.run(_command() + ["train", "--epochs", "0"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and res.stdout == ""
-    assert res.stderr.strip().splitlines() == ["nnfs: error: argument --epochs: expected a positive integer, got '0' (see 'nnfs train --help')"]
+    assert res.stderr.strip().splitlines() == [
+        "nnfs: error: argument --epochs: expected an integer >= 1, got '0' (see 'nnfs train --help')"
+    ]
 
 
 def test_module_entry_point(tmp_path):
     "`python -m nnfs.cli` runs `main` and exits with its status."
-    res = subprocess.run([sys.executable, "-m", "nnfs.cli", "predict", str(tmp_path / "m.npz"), "x.png"],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 1 and res.stderr.startswith("nnfs: error: file not found")
+    res = subprocess.run(
+        [sys.executable, "-m", "nnfs.cli", "predict", str(tmp_path / "m.npz"), "x.png"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 1 and res.stderr.startswith(
+        f"nnfs: error: {tmp_path / 'm.npz'}: model file not found"
+    )
+
+
+@needs_data
+def test_train_with_test_flag_and_threads(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "train",
+        "--epochs",
+        "1",
+        "--limit",
+        "500",
+        "--no-progress",
+        "--test",
+        "--threads",
+        "2",
+        "--output",
+        str(tmp_path / "m.npz"),
+    )
+    assert code == 0, err
+    assert "validation accuracy:" in out and "test accuracy:" in out
+    from nnfs.core import get_threads
+
+    assert get_threads() == 2
+
+
+def test_cnn_choice_is_wired_or_explained(capsys, monkeypatch):
+    import builtins
+
+    from nnfs import cli
+
+    real_import = builtins.__import__
+
+    def no_conv(name, *a, **k):
+        if name == "nnfs.conv":
+            raise ImportError("no module")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(cli.importlib, "import_module", lambda name: no_conv(name, fromlist=["x"]))
+    with pytest.raises(Exception, match="--arch cnn needs nnfs.conv"):
+        cli._builder("cnn")
+    assert cli._builder("mlp") is cli.build_model
+
+
+def test_offline_error_suggests_the_option(capsys, tmp_path, monkeypatch):
+    from nnfs import cli
+    from nnfs.core import NNFSError
+
+    def offline(**kw):
+        raise NNFSError("fashion_mnist: the cache lacks the files and this machine is offline")
+
+    monkeypatch.setattr(cli, "train_fashion_mnist", offline)
+    code, _, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"), "--no-progress")
+    assert code == 1
+    one_line_error(err, "(or point the command at the files with --data FOLDER)")
+
+
+def _model_file(tmp_path, scale=0.05):
+    from nnfs.recipes import build_model
+    from nnfs.serialization import save_model
+
+    m = build_model((16,) if scale else (16,) * 5, 0, rng=np.random.default_rng(0))
+    if scale is None:
+        for layer in m.trainable_layers:
+            layer.weights[...] = 1e6 * np.sign(layer.weights)
+    save_model(m, tmp_path / "m.npz")
+    return str(tmp_path / "m.npz")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_predict_fifo_does_not_hang(capsys, tmp_path):
+    model = _model_file(tmp_path)
+    os.mkfifo(tmp_path / "pipe.png")
+    code, _, err = run(capsys, "predict", model, str(tmp_path / "pipe.png"))
+    assert code == 1
+    one_line_error(err, "not a regular file")
+    code, _, err = run(capsys, "predict", str(tmp_path / "pipe.png"), str(_image(tmp_path / "t.png")))
+    assert code == 1
+    one_line_error(err, "not a regular file")
+
+
+def test_predict_non_utf8_name_prints(tmp_path):
+    model = _model_file(tmp_path)
+    name = os.fsencode(tmp_path) + b"/\xff\xfeshirt.png"
+    _image(Path(os.fsdecode(name)))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"}
+    res = subprocess.run(
+        [sys.executable, "-m", "nnfs.cli", "predict", model, os.fsdecode(name)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert b"\\udcff\\udcfeshirt.png" in res.stdout and b"Traceback" not in res.stderr
+
+
+def test_predict_warnings_are_one_line(capsys, tmp_path):
+    model = _model_file(tmp_path)
+    Image.new("L", (40, 40), 128).save(tmp_path / "blank.png")
+    Image.new("L", (3, 3), 0).save(tmp_path / "tiny.png")
+    code, out, err = run(capsys, "predict", model, str(tmp_path / "blank.png"), str(tmp_path / "tiny.png"))
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert all(l.startswith("nnfs: warning: ") for l in lines) and len(lines) == 3, err
+    assert "blank.png: the image looks blank" in err and "tiny.png: the image is only 3x3 pixels" in err
+
+
+def test_predict_never_prints_nan(capsys, tmp_path):
+    model = _model_file(tmp_path, scale=None)
+    img = _image(tmp_path / "t.png")
+    code, out, err = run(capsys, "predict", model, str(img))
+    assert "nan%" not in out.lower() and out == ""
+    assert code == 1
+    one_line_error(err, "not finite numbers")
+
+
+def test_predict_over_large_image(capsys, tmp_path):
+    model = _model_file(tmp_path)
+    Image.new("L", (1, 60000), 0).save(tmp_path / "thin.png")
+    code, out, err = run(capsys, "predict", model, str(tmp_path / "thin.png"))
+    assert code == 0 and "thin.png" in out
+    from nnfs import inference
+
+    monkey = inference.MAX_PIXELS
+    try:
+        inference.MAX_PIXELS = 100
+        from nnfs.inference import preprocess_image
+
+        with pytest.raises(Exception, match="more than the limit of 50"):
+            preprocess_image(str(tmp_path / "thin.png"), max_pixels=50)
+    finally:
+        inference.MAX_PIXELS = monkey
