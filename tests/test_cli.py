@@ -287,7 +287,10 @@ def test_cnn_choice_is_wired_or_explained(capsys, monkeypatch):
     monkeypatch.setattr(cli.importlib, "import_module", lambda name: no_conv(name, fromlist=["x"]))
     with pytest.raises(Exception, match="--arch cnn needs nnfs.conv"):
         cli._builder("cnn")
-    assert cli._builder("mlp") is cli.build_model
+    assert cli._builder("mlp") == (cli.build_model, cli.BEST)
+    from nnfs.conv import CNN_BEST
+    monkeypatch.undo()
+    assert cli._builder("cnn")[1] is CNN_BEST   # the CNN trains with its own epochs and batch size by default
 
 
 def test_offline_error_suggests_the_option(capsys, tmp_path, monkeypatch):
