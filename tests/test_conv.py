@@ -564,3 +564,20 @@ def test_load_refuses_a_bad_conv_config(tmp_path, change):
             zf.writestr(name, data)
     with pytest.raises(ModelFileError):
         load_model(tmp_path / "bad.npz")
+
+
+def test_fresh_process_loads_a_cnn_file(tmp_path):
+    "load_model imports the modules whose layers a file names: a CNN loads without importing nnfs.conv first."
+    import subprocess
+    import sys
+
+    from nnfs.conv import build_cnn
+    from nnfs.serialization import save_model
+
+    path = tmp_path / "cnn.npz"
+    save_model(build_cnn(filters=(4,), dense=8), path)
+    code = ("from nnfs.serialization import load_model; "
+            f"print(type(load_model({str(path)!r}).layers[0]).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "Conv2D"
