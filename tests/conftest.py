@@ -39,7 +39,8 @@ def torch():
 
 @pytest.fixture(autouse=True)
 def _seed_nnfs():
-    "Every test starts from the package's default state: seed 0, float32."
+    "Every test starts from the package's default state: seed 0, float32, BLAS threads as the library chose."
     nnfs.init(0, np.float32)
     yield
     nnfs.init(0, np.float32)
+    if nnfs.core.get_threads() is not None: nnfs.core.set_threads(None)
