@@ -1,13 +1,13 @@
 """PyTorch autograd as an independent oracle for lesson 08's forward and backward passes.
 
-Everything runs in float64 on both sides, so the comparison can be tight; one test also checks that the float32
-defaults agree with the float64 oracle to float32 precision. Shapes include a batch of one sample."""
+Everything runs in float64 on both sides, so the comparison can be tight; one test also checks that the
+float32 defaults agree with the float64 oracle to float32 precision. Shapes include a batch of one sample."""
 import numpy as np
 import pytest
 
 from nnfs.activations import ReLU, Softmax, softmax
 from nnfs.layers import Dense
-from nnfs.losses import CategoricalCrossentropy, SoftmaxCrossEntropy
+from nnfs.losses import CategoricalCrossentropy, SoftmaxCategoricalCrossentropy
 
 SHAPES = [(1, 1, 1), (1, 4, 3), (2, 1, 5), (5, 3, 2), (16, 7, 10), (64, 20, 4)]   # (batch, inputs, outputs)
 TIGHT = dict(rtol=1e-12, atol=1e-13)
@@ -104,10 +104,11 @@ def test_softmax_crossentropy(torch, n, k, _, one_hot, scale):
     F.cross_entropy(Zt, torch.tensor(idx)).backward()
     per_sample_t = F.cross_entropy(torch.tensor(logits), torch.tensor(idx), reduction="none")
 
-    loss = SoftmaxCrossEntropy()
+    loss = SoftmaxCategoricalCrossentropy()
     per_sample = loss.forward(logits, labels)
     if k > 1: close(per_sample, per_sample_t, rtol=1e-12, atol=1e-14)
-    else: close(per_sample, per_sample_t, atol=2e-7)    # one class: torch gives 0, the clip at 1 - 1e-7 gives 1e-7
+    # one class: torch gives 0, the clip at 1 - 1e-7 gives 1e-7
+    else: close(per_sample, per_sample_t, atol=2e-7)
     close(loss.output, torch.softmax(torch.tensor(logits), dim=1))
     close(loss.backward(loss.output, labels), Zt.grad)
 
@@ -116,7 +117,8 @@ def test_float32_defaults_match_the_float64_oracle(torch):
     "The float32 classes (the package default) agree with torch in float64 to float32 precision."
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((32, 6)), rng.integers(0, 4, size=32)
-    d1, act, d2, head = Dense(6, 8, weight_scale=0.5, rng=rng), ReLU(), Dense(8, 4, weight_scale=0.5, rng=rng), SoftmaxCrossEntropy()
+    d1, act = Dense(6, 8, weight_scale=0.5, rng=rng), ReLU()
+    d2, head = Dense(8, 4, weight_scale=0.5, rng=rng), SoftmaxCategoricalCrossentropy()
     d1.biases[:] = 0.1 * rng.standard_normal((1, 8))
 
     out = d2.forward(act.forward(d1.forward(X)))
