@@ -3,6 +3,7 @@
 PyTorch is the independent oracle of the gradient and optimizer tests. It is not a dependency of
 `nnfs`: `.ci/run` installs it. Locally, tests that need it are skipped when it is missing; in CI
 (`CI=true`) a missing torch fails those tests, so the oracle can never silently vanish."""
+
 import os
 
 import numpy as np
@@ -18,8 +19,9 @@ def _truthy(v: str | None) -> bool:
 
 IN_CI = _truthy(os.environ.get("CI"))
 
-# Property tests: no per-example deadline (machines here are shared, and timing is not what they test); in CI the
-# examples are derived from each test's name, so a CI run is repeatable (a failure prints its reproducing blob).
+# Property tests: no per-example deadline (machines here are shared, and timing is not what they test); in CI
+# the examples are derived from each test's name, so a CI run is repeatable (a failure prints its reproducing
+# blob).
 settings.register_profile("nnfs", deadline=None, print_blob=True)
 settings.register_profile("nnfs-ci", deadline=None, print_blob=True, derandomize=True)
 settings.load_profile("nnfs-ci" if IN_CI else "nnfs")
@@ -31,7 +33,8 @@ def torch():
     try:
         import torch as _torch
     except ImportError:
-        if IN_CI: pytest.fail("torch is not installed but CI=true: the PyTorch oracle tests must run in CI")
+        if IN_CI:
+            pytest.fail("torch is not installed but CI=true: the PyTorch oracle tests must run in CI")
         pytest.skip("torch not installed (pip install torch==2.13.0)")
     _torch.set_num_threads(1)
     return _torch
@@ -43,4 +46,5 @@ def _seed_nnfs():
     nnfs.init(0, np.float32)
     yield
     nnfs.init(0, np.float32)
-    if nnfs.core.get_threads() is not None: nnfs.core.set_threads(None)
+    if nnfs.core.get_threads() is not None:
+        nnfs.core.set_threads(None)

@@ -1,12 +1,14 @@
-"""The course's own rules, checked on every notebook in nbs/ (the notebooks are the course; these are its lints).
+"""The course's own rules, checked on every notebook in nbs/ (the notebooks are the course; these are its
+lints).
 
 - The test set is touched only by the final results of lessons 16, 20 and 22 (lesson 15 only loads the files).
 - Every lesson opens in JupyterLab without a kernel dialog and ends with previous/home/next links.
 - Imports sit in cells of their own (nbdev's docs processing executes import cells alone).
-- Every exercise has a learner cell with a `check("LL.N", ...)` call and a collapsed reference solution that passes
-  its checker strictly, with a neutral first line and no stored output (no spoilers).
-- Every exercise that a notebook checks is registered in `nnfs.exercises`, and every registered exercise is covered
-  by a test that proves its checker accepts the reference and rejects wrong answers (tests/test_exercises_*.py).
+- Every exercise has a learner cell with a `check("LL.N", ...)` call and a collapsed reference solution that
+  passes its checker strictly, with a neutral first line and no stored output (no spoilers).
+- Every exercise that a notebook checks is registered in `nnfs.exercises`, and every registered exercise is
+  covered by a test that proves its checker accepts the reference and rejects wrong answers
+  (tests/test_exercises_*.py).
 """
 
 import importlib.util
@@ -44,7 +46,8 @@ def _code(path: Path) -> list[tuple[int, str, dict]]:
 
 @pytest.mark.parametrize("path", NBS, ids=lambda p: p.name)
 def test_test_set_only_in_final_results(path):
-    if path.name[:2] in TEST_SET_LESSONS: return
+    if path.name[:2] in TEST_SET_LESSONS:
+        return
     used = [i for i, s, _ in _code(path) if TEST_SET.search(s)]
     assert not used, f"{path.name} cells {used} use the test set; use nnfs.datasets.fashion_mnist_split()"
 
@@ -61,7 +64,9 @@ def test_test_set_rule_catches_a_violation(tmp_path):
 def test_notebook_opens_without_kernel_dialog(path):
     "A kernelspec, and an id on every cell (JupyterLab adds missing ids and marks the notebook unsaved)."
     nb = json.loads(path.read_text(encoding="utf-8"))
-    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", f"{path.name} has no python3 kernelspec"
+    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", (
+        f"{path.name} has no python3 kernelspec"
+    )
     missing = [i for i, c in enumerate(nb["cells"]) if not c.get("id")]
     assert not missing, f"{path.name}: cells {missing} have no id"
 
@@ -77,10 +82,13 @@ def test_lesson_ends_with_navigation(path):
 @pytest.mark.parametrize("path", NBS, ids=lambda p: p.name)
 def test_imports_in_cells_of_their_own(path):
     for i, s, _ in _code(path):
-        if re.search(r"^#\|\s*exports?\b", s, re.M): continue
+        if re.search(r"^#\|\s*exports?\b", s, re.M):
+            continue
         lines = [ln for ln in s.splitlines() if ln.strip() and not ln.startswith("#")]
         imports = [ln for ln in lines if re.match(r"(import|from)\s", ln)]
-        assert not imports or len(imports) == len(lines), f"{path.name} cell {i} mixes imports with other code"
+        assert not imports or len(imports) == len(lines), (
+            f"{path.name} cell {i} mixes imports with other code"
+        )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
@@ -88,7 +96,9 @@ def test_solutions_are_collapsed_and_silent(path):
     for i, s, c in _code(path):
         if _hidden(c):
             assert s.startswith(HEAD), f"{path.name} cell {i}: a collapsed cell must start with {HEAD!r}"
-            assert not c.get("outputs"), f"{path.name} cell {i}: a collapsed solution keeps outputs (a spoiler)"
+            assert not c.get("outputs"), (
+                f"{path.name} cell {i}: a collapsed solution keeps outputs (a spoiler)"
+            )
         elif s.startswith(HEAD):
             pytest.fail(f"{path.name} cell {i}: a reference solution that is not collapsed")
 
@@ -97,7 +107,8 @@ def _exercise_numbers(path: Path) -> list[str]:
     "Numbers of the exercises: bold `**Exercise N.**` or `**N.**` openings after the `## Exercises` heading."
     md = "\n".join(_src(c) for c in _cells(path) if c["cell_type"] == "markdown")
     _, found, section = md.partition("## Exercises")
-    if not found: return []
+    if not found:
+        return []
     section = re.split(r"^## ", section, flags=re.M)[0]
     return sorted(set(re.findall(r"^\*\*(?:Exercise )?(\d+)\.", section, re.M)), key=int)
 
@@ -106,12 +117,16 @@ def _exercise_numbers(path: Path) -> list[str]:
 def test_every_exercise_is_graded(path):
     lesson = path.name[:2]
     appendix = _src(_cells(path)[0]).startswith("# Appendix")
-    assert _exercise_numbers(path) or appendix, f"{path.name} has no '## Exercises' section with numbered exercises"
+    assert _exercise_numbers(path) or appendix, (
+        f"{path.name} has no '## Exercises' section with numbered exercises"
+    )
     code = [(s, c) for _, s, c in _code(path)]
     for n in _exercise_numbers(path):
         key = f"{lesson}.{n}"
         learner = [s for s, c in code if not _hidden(c) and re.search(rf"check\(\s*[\"']{key}[\"']", s)]
-        reference = [s for s, c in code if _hidden(c) and re.search(rf"check\(\s*[\"']{key}[\"'].*strict=True", s)]
+        reference = [
+            s for s, c in code if _hidden(c) and re.search(rf"check\(\s*[\"']{key}[\"'].*strict=True", s)
+        ]
         assert learner, f"{path.name}: exercise {key} has no learner cell calling check({key!r}, ...)"
         assert reference, f"{path.name}: exercise {key} has no collapsed reference solution checked strictly"
         assert key in ex.exercises(lesson), f"{path.name}: exercise {key} has no registered checker"

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Write README.md from nbs/index.ipynb, the course's home page (Quarto, and so `nbdev-readme`, is not needed).
+"""Write README.md from nbs/index.ipynb, the course's home page (Quarto, and so `nbdev-readme`, is not
+needed).
 
 Usage:
     python tools/build_readme.py           # (re)write README.md
     python tools/build_readme.py --check   # exit 1 if README.md is not what index.ipynb gives
 """
+
 import argparse
 import re
 import sys
@@ -15,7 +17,9 @@ from nbconvert import MarkdownExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEX, README = ROOT / "nbs" / "index.ipynb", ROOT / "README.md"
-FOOTER = "<!-- Generated from nbs/index.ipynb by tools/build_readme.py: edit the notebook, not this file. -->\n"
+FOOTER = (
+    "<!-- Generated from nbs/index.ipynb by tools/build_readme.py: edit the notebook, not this file. -->\n"
+)
 
 
 def render() -> str:
@@ -25,10 +29,12 @@ def render() -> str:
     lines = [line.rstrip() for line in body.strip().splitlines()]
     out, blank = [], False
     for line in lines:  # collapse runs of blank lines so the output does not depend on cell boundaries
-        if line == "" and blank: continue
-        out.append(line); blank = line == ""
+        if line == "" and blank:
+            continue
+        out.append(line)
+        blank = line == ""
     text = "\n".join(out)
-    # the home page links lessons as siblings (right inside nbs/, in JupyterLab); the README sits one folder up
+    # the home page links lessons as siblings (inside nbs/, for JupyterLab); the README sits one folder up
     text = re.sub(r"\]\((?!https?:|nbs/|#|\.\./)([^)]+\.ipynb)\)", r"](nbs/\1)", text)
     text = re.sub(r"\]\(\.\./([^)]+)\)", r"](\1)", text)  # links out of nbs/ (../CONTRIBUTING.md)
     return text + "\n\n" + FOOTER
