@@ -1,6 +1,14 @@
-"""Tests of `nnfs.core`: the package's own seeded generator and float dtype, and argument checking."""
+"""Tests of `nnfs.core`: the package's seeded generators and float dtype, argument checks, `as_column`,
+`atomic_write`, `progress_bar` and the BLAS thread limit."""
+import io
+import os
+import random
+import re
+import stat
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +16,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnfs
-from nnfs.core import NNFSError, check_int, get_dtype, get_rng, init
+from nnfs.core import (
+    FLOAT_DTYPES,
+    NNFSError,
+    as_column,
+    atomic_write,
+    check_float,
+    check_int,
+    get_dtype,
+    get_rng,
+    get_threads,
+    init,
+    progress_bar,
+    set_threads,
+)
 from nnfs.datasets import sine_data, spiral_data, vertical_data
 
 
@@ -90,8 +111,8 @@ print(hashlib.sha256(X.tobytes() + y.tobytes() + V.tobytes() + w.tobytes()).hexd
 
 def test_same_data_run_after_run():
     "Two fresh interpreters seeded alike produce byte-identical data, equal to this process's."
-    outs = [subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, check=True).stdout.strip()
-            for _ in range(2)]
+    outs = [subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, check=True)
+            .stdout.strip() for _ in range(2)]
     import hashlib
     init(11)
     X, y = spiral_data(40, 3)
@@ -110,15 +131,18 @@ def test_any_seed_reproducible(seed):
     np.testing.assert_array_equal(get_rng().random(4), a)
 
 
-def test_numpy_global_state_untouched():
-    before = np.random.get_state()
+def test_package_functions_leave_global_generators_alone():
+    "Only `init` touches NumPy's and Python's global generators: drawing data from the package does not."
+    import random
     init(99)
+    before, py_before = np.random.get_state(), random.getstate()
     get_rng().standard_normal(100)
-    init(3, np.float64)
     spiral_data(30, 3)
     vertical_data(30, 3)
     sine_data(30)
+    get_rng(np.random.default_rng(1)).random(3)
     assert _global_state_equal(before, np.random.get_state())
+    assert random.getstate() == py_before
 
 
 def test_explicit_rng_is_returned_and_package_rng_unchanged():
@@ -178,8 +202,8 @@ def test_numpy_integer_seed_ok():
     np.testing.assert_array_equal(get_rng().random(3), np.random.default_rng(5).random(3))
 
 
-@pytest.mark.parametrize("dt", [int, np.int64, np.int32, np.uint8, bool, np.float16, np.complex128, "nonsense", "int",
-                                None, object, "U3"])
+@pytest.mark.parametrize("dt", [int, np.int64, np.int32, np.uint8, bool, np.float16, np.complex128,
+                                "nonsense", "int", None, object, "U3"])
 def test_bad_dtype(dt):
     with pytest.raises(NNFSError, match="float32 or float64"):
         init(0, dt)
@@ -195,7 +219,7 @@ def test_bad_explicit_dtype(dt):
 
 def test_failed_init_changes_nothing():
     rng = init(8, np.float64)
-    for args in [(-1,), (1.5,), (0, "nonsense"), (0, np.int64)]:
+    for args in [(-1,), (1.5,), (0, "nonsense"), (0, np.int64), (0, np.float32, 0), (0, np.float32, 2.0)]:
         with pytest.raises(NNFSError):
             init(*args)
     assert get_rng() is rng
@@ -222,7 +246,8 @@ def test_check_int_accepts(value):
     assert out == value and type(out) is int
 
 
-@pytest.mark.parametrize("value", [1.0, 2.5, True, False, np.bool_(True), "3", None, [3], np.array(3.0), np.float32(2)])
+@pytest.mark.parametrize("value", [1.0, 2.5, True, False, np.bool_(True), "3", None, [3], np.array(3.0),
+                                   np.float32(2)])
 def test_check_int_rejects_non_integers(value):
     with pytest.raises(NNFSError, match="n_things must be an integer"):
         check_int("n_things", value)
@@ -246,3 +271,341 @@ def test_check_int_property(value, minimum):
     else:
         with pytest.raises(NNFSError, match="v must be >="):
             check_int("v", value, minimum)
+
+
+# ---------------------------------------------------------------- the global generators (the book's code)
+
+_BOOK_SCRIPT = "import nnfs, numpy as np; nnfs.init(); print(repr(np.random.randn(2, 3).tolist()))"
+
+
+def test_book_code_reproducible_across_processes():
+    "`import nnfs; nnfs.init(); np.random.randn(2, 3)` prints the same numbers in two fresh interpreters,"
+    " the numbers `np.random.seed(0); np.random.randn(2, 3)` gives."
+    outs = [subprocess.run([sys.executable, "-c", _BOOK_SCRIPT], capture_output=True, text=True, check=True)
+            .stdout for _ in range(2)]
+    assert outs[0] == outs[1]
+    np.random.seed(0)
+    expected = np.random.randn(2, 3)
+    np.testing.assert_array_equal(np.array(eval(outs[0])), expected)
+    assert expected[0, 0] == pytest.approx(1.764052345967664, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 2**32 - 1])
+def test_init_seeds_numpy_and_python_globals(seed):
+    np.random.seed(12345)
+    random.seed(12345)
+    init(seed)
+    got_np, got_py = np.random.randn(4), [random.random() for _ in range(3)]
+    np.random.seed(seed)
+    random.seed(seed)
+    np.testing.assert_array_equal(got_np, np.random.randn(4))
+    assert got_py == [random.random() for _ in range(3)]
+
+
+@pytest.mark.parametrize("seed", [2**32, 2**64, 2**64 + 1])
+def test_init_big_seeds_seed_numpy_globals_reproducibly(seed):
+    init(seed)
+    a, pa = np.random.randn(3), random.random()
+    init(seed)
+    np.testing.assert_array_equal(np.random.randn(3), a)
+    assert random.random() == pa
+    init(seed + 1)
+    assert not np.array_equal(np.random.randn(3), a)
+    init(seed % 2**32)
+    assert not np.array_equal(np.random.randn(3), a)
+
+
+def test_init_none_does_not_reseed_globals():
+    np.random.seed(3)
+    random.seed(3)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    init(None)
+    assert _global_state_equal(np_state, np.random.get_state())
+    assert random.getstate() == py_state
+
+
+def test_failed_init_leaves_globals_alone():
+    np.random.seed(4)
+    state = np.random.get_state()
+    with pytest.raises(NNFSError):
+        init(1, np.int32)
+    with pytest.raises(NNFSError):
+        init(1, threads=0)
+    assert _global_state_equal(state, np.random.get_state())
+
+
+def test_init_never_patches_numpy():
+    funcs = (np.dot, np.zeros, np.eye, np.random.randn, np.matmul)
+    init(0)
+    init(1, np.float64)
+    assert (np.dot, np.zeros, np.eye, np.random.randn, np.matmul) == funcs
+    assert np.random.randn(2).dtype == np.float64 and np.zeros(2).dtype == np.float64
+
+
+# ---------------------------------------------------------------- threads
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_threads_init_and_restore():
+    original = _blas_threads()
+    if not original: pytest.skip("no BLAS library visible to threadpoolctl")
+    try:
+        init(0, threads=1)
+        assert _blas_threads() == [1] * len(original)
+        assert get_threads() == 1
+        assert set_threads(np.int64(1)) == 1 and type(get_threads()) is int
+        assert set_threads(None) is None
+        assert get_threads() is None
+        assert _blas_threads() == original
+    finally:
+        set_threads(None)
+
+
+def test_set_threads_twice_restores_the_first_default():
+    original = _blas_threads()
+    if not original: pytest.skip("no BLAS library visible to threadpoolctl")
+    try:
+        set_threads(1)
+        set_threads(1)
+        set_threads(None)
+        assert _blas_threads() == original
+    finally:
+        set_threads(None)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_bad_threads(bad):
+    with pytest.raises(NNFSError, match="threads must be"):
+        set_threads(bad)
+    with pytest.raises(NNFSError, match="threads must be"):
+        init(0, threads=bad)
+    assert get_threads() is None
+
+
+# ---------------------------------------------------------------- check_float
+
+def test_float_dtypes():
+    assert FLOAT_DTYPES == (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@pytest.mark.parametrize("value", [0.5, 1, np.float32(0.25), np.float64(0.75), np.int64(1), np.uint8(0), 0])
+def test_check_float_accepts_real_numbers(value):
+    out = check_float("rate", value, 0, 1)
+    assert out == float(value) and type(out) is float
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True), "0.5", None, [0.5], 1j, np.array([0.5])])
+def test_check_float_rejects_non_reals(value):
+    with pytest.raises(NNFSError, match="rate must be a real number, got"):
+        check_float("rate", value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), np.float32("nan"),
+                                   np.float64("inf")])
+def test_check_float_rejects_non_finite(value):
+    with pytest.raises(NNFSError, match="rate must be finite"):
+        check_float("rate", value)
+
+
+def test_check_float_closed_bounds():
+    assert check_float("x", 0.0, 0.0, 1.0) == 0.0
+    assert check_float("x", 1.0, 0.0, 1.0) == 1.0
+    with pytest.raises(NNFSError, match=r"^x must be >= 0.0, got -1e-12$"):
+        check_float("x", -1e-12, 0.0, 1.0)
+    with pytest.raises(NNFSError, match=r"^x must be <= 1.0, got 1.000001$"):
+        check_float("x", 1.000001, 0.0, 1.0)
+
+
+def test_check_float_open_bounds():
+    assert check_float("x", 1e-12, 0, 1, low_open=True, high_open=True) == 1e-12
+    assert check_float("x", 0.999999, 0, 1, low_open=True, high_open=True) == 0.999999
+    with pytest.raises(NNFSError, match=r"^x must be > 0, got 0.0$"):
+        check_float("x", 0.0, 0, 1, low_open=True)
+    with pytest.raises(NNFSError, match=r"^x must be < 1, got 1.0$"):
+        check_float("x", 1.0, 0, 1, high_open=True)
+    assert check_float("x", 1.0, 0, 1, low_open=True) == 1.0    # only the named end is open
+    assert check_float("x", 0.0, 0, 1, high_open=True) == 0.0
+
+
+def test_check_float_one_sided_and_unbounded():
+    assert check_float("x", -1e300) == -1e300
+    assert check_float("x", 1e300, low=0) == 1e300
+    assert check_float("x", -1e300, high=0) == -1e300
+    with pytest.raises(NNFSError, match="x must be >= 0"):
+        check_float("x", -0.5, low=0)
+    with pytest.raises(NNFSError, match="x must be <= 0"):
+        check_float("x", 0.5, high=0)
+
+
+# ---------------------------------------------------------------- as_column
+
+def test_as_column():
+    col = as_column(np.array([1.0, 2.0, 3.0]))
+    assert col.shape == (3, 1)
+    np.testing.assert_array_equal(col[:, 0], [1.0, 2.0, 3.0])
+    assert as_column([4, 5]).shape == (2, 1)
+    assert as_column(np.array([], dtype=np.float32)).shape == (0, 1)
+    assert as_column(np.array([7])).shape == (1, 1)
+    two_d = np.zeros((4, 2))
+    assert as_column(two_d) is two_d
+    assert as_column(np.zeros((0, 3))).shape == (0, 3)
+    assert as_column(np.float32(2.0)).shape == ()
+
+
+# ---------------------------------------------------------------- atomic_write
+
+def _mode(p) -> int:
+    return stat.S_IMODE(os.stat(p).st_mode)
+
+
+def _temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".nnfs-tmp-"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask,expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_write_new_file_mode_follows_umask(tmp_path, umask, expected):
+    old = os.umask(umask)
+    try:
+        with atomic_write(tmp_path / "new.bin") as f:
+            f.write(b"abc")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "new.bin") == expected
+    assert (tmp_path / "new.bin").read_bytes() == b"abc"
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o755])
+def test_atomic_write_replacing_keeps_mode(tmp_path, mode):
+    p = tmp_path / "model.bin"
+    p.write_bytes(b"old")
+    os.chmod(p, mode)
+    old = os.umask(0o022)
+    try:
+        with atomic_write(p) as f:
+            f.write(b"new")
+    finally:
+        os.umask(old)
+    assert p.read_bytes() == b"new"
+    assert _mode(p) == mode
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_atomic_write_through_symlink(tmp_path):
+    target = tmp_path / "real" / "data.txt"
+    target.parent.mkdir()
+    target.write_text("old")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    with atomic_write(link, "w") as f:
+        f.write("new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new" and link.read_text() == "new"
+    assert _mode(target) == 0o600
+    assert _temps(tmp_path) == [] and _temps(target.parent) == []
+
+
+def test_atomic_write_long_file_name(tmp_path):
+    p = tmp_path / ("n" * 250)
+    with atomic_write(p) as f:
+        f.write(b"x")
+    assert p.read_bytes() == b"x"
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_atomic_write_failure_keeps_old_file(tmp_path, error):
+    p = tmp_path / "keep.bin"
+    p.write_bytes(b"old content")
+    with pytest.raises(error):
+        with atomic_write(p) as f:
+            f.write(b"half of the new")
+            raise error("stop")
+    assert p.read_bytes() == b"old content"
+    assert _temps(tmp_path) == []
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["keep.bin"]
+
+
+def test_atomic_write_failure_on_new_file_leaves_nothing(tmp_path):
+    with pytest.raises(ValueError):
+        with atomic_write(tmp_path / "never.bin") as f:
+            f.write(b"x")
+            raise ValueError("stop")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_removes_stale_temps_only(tmp_path):
+    now = time.time()
+    ages = {"stale": 3700, "old_but_fresh": 3500, "fresh": 0}
+    for name, age in ages.items():
+        p = tmp_path / f".nnfs-tmp-{name}"
+        p.write_bytes(b"")
+        os.utime(p, (now - age, now - age))
+    other = tmp_path / ".other-old"
+    other.write_bytes(b"")
+    os.utime(other, (now - 10**6, now - 10**6))
+    with atomic_write(tmp_path / "out.bin") as f:
+        f.write(b"1")
+    assert _temps(tmp_path) == [".nnfs-tmp-fresh", ".nnfs-tmp-old_but_fresh"]
+    assert other.exists()
+
+
+def test_atomic_write_text_and_binary(tmp_path):
+    with atomic_write(tmp_path / "t.txt", "w") as f:
+        f.write("héllo\n")
+    assert (tmp_path / "t.txt").read_bytes() == "héllo\n".encode("utf-8")
+    with atomic_write(tmp_path / "b.bin") as f:
+        f.write(b"\x00\xff")
+        with pytest.raises(TypeError):
+            f.write("text")
+    assert (tmp_path / "b.bin").read_bytes() == b"\x00\xff"
+    with atomic_write(str(tmp_path / "s.bin")) as f:   # a str path works too
+        f.write(b"s")
+    assert (tmp_path / "s.bin").read_bytes() == b"s"
+
+
+@pytest.mark.parametrize("mode", ["a", "r", "wb+", "w+", "x", "ab"])
+def test_atomic_write_bad_mode(tmp_path, mode):
+    with pytest.raises(NNFSError, match=re.escape(f"atomic_write: mode must be 'wb' or 'w', got '{mode}'")):
+        with atomic_write(tmp_path / "m.bin", mode):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_refuses_folder(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(NNFSError, match="folder is a folder, not a file"):
+        with atomic_write(folder):
+            pass
+    assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_atomic_write_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        with atomic_write(tmp_path / "nope" / "x.bin") as f:
+            f.write(b"x")
+
+
+# ---------------------------------------------------------------- progress_bar
+
+def test_progress_bar_disabled_is_none():
+    assert progress_bar(10, enabled=False) is None
+    assert progress_bar(10, False, desc="x") is None
+
+
+def test_progress_bar_enabled():
+    out = io.StringIO()
+    bar = progress_bar(7, desc="epochs", file=out, leave=False)
+    try:
+        assert bar.total == 7 and bar.desc.startswith("epochs")
+        assert bar.mininterval == 0.5 and bar.dynamic_ncols
+        bar.update(7)
+    finally:
+        bar.close()
