@@ -25,6 +25,10 @@ FOOTER = (
 def render() -> str:
     "README text: the notebook's cells as Markdown (nbdev's `> summary` line kept as a quote), plus a footer."
     nb = nbformat.read(INDEX, as_version=4)
+    for i, cell in enumerate(nb.cells):  # `#| echo: false` cells show their output only, as in nbdev's docs
+        if cell.cell_type == "code" and cell.source.startswith("#| echo: false"):
+            md = [o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", [])]
+            nb.cells[i] = nbformat.v4.new_markdown_cell("\n\n".join(m for m in md if m))
     body, _ = MarkdownExporter(exclude_output=False).from_notebook_node(nb)
     lines = [line.rstrip() for line in body.strip().splitlines()]
     out, blank = [], False
