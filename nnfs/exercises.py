@@ -1,6 +1,4 @@
-"""How the course grades your answers: `check` runs your code on fresh random cases and edge cases and says, in plain words, what passed or what went wrong.
-
-Checkers for the course's exercises. `check(key, answer)` looks up the exercise `key` (lesson and number, such
+"""Checkers for the course's exercises. `check(key, answer)` looks up the exercise `key` (lesson and number, such
 as `"08.2"`), runs the learner's `answer` (a function, a value or a choice) against the checker's own cases,
 and prints a verdict: passed, or the input that failed, what was expected, what came back, and a hint. It
 never raises on a wrong answer unless `strict=True`. Checkers are registered with the `exercise` decorator and
@@ -11,49 +9,60 @@ report a wrong answer by raising `Wrong`; `expect_close`, `expect_equal` and `ra
 # %% auto #0
 __all__ = ['Wrong', 'Exercise', 'exercise', 'exercises', 'expect_equal', 'expect_close', 'random_cases', 'check']
 
-# %% ../nbs/90_exercises.ipynb #0d4ee9e2
+# %% ../nbs/90_exercises.ipynb #d8fe4d08
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
-# %% ../nbs/90_exercises.ipynb #501e1c41
+# %% ../nbs/90_exercises.ipynb #fb15b4c4
 class Wrong(Exception):
     "Raised by a checker when an answer is wrong; the message says which input failed and how."
 
+
 @dataclass
 class Exercise:
-    "One registered exercise: its key (`\"08.2\"`), a short title, the checker and a hint shown on failure."
+    'One registered exercise: its key (`"08.2"`), a short title, the checker and a hint shown on failure.'
+
     key: str
     title: str
     checker: Callable[[Any], int | None]
     hint: str = ""
 
+
 _EXERCISES: dict[str, Exercise] = {}
+
 
 def exercise(key: str, title: str, hint: str = "") -> Callable:
     """Decorator: register `checker(answer)` as exercise `key`. The checker raises `Wrong` for a wrong answer
     and may return the number of cases it tried."""
+
     def register(checker: Callable) -> Callable:
-        if key in _EXERCISES: raise ValueError(f"exercise {key!r} is registered twice")
+        if key in _EXERCISES:
+            raise ValueError(f"exercise {key!r} is registered twice")
         _EXERCISES[key] = Exercise(key, title, checker, hint)
         return checker
+
     return register
 
+
 def exercises(lesson: str | None = None) -> list[str]:
-    "Keys of the registered exercises, all of them or those of one lesson (`\"08\"`)."
+    'Keys of the registered exercises, all of them or those of one lesson (`"08"`).'
     return sorted(k for k in _EXERCISES if lesson is None or k.split(".")[0] == lesson)
 
-# %% ../nbs/90_exercises.ipynb #5b257648
+# %% ../nbs/90_exercises.ipynb #4416bb69
 def _fmt(x: Any) -> str:
     "A short, readable rendering of a value for a verdict."
     if isinstance(x, np.ndarray):
         with np.printoptions(precision=4, suppress=True, threshold=20, edgeitems=3):
             return f"array of shape {x.shape}: {np.array2string(x, separator=', ')}"
-    if isinstance(x, (float, np.floating)): return f"{float(x):.6g}"
-    if isinstance(x, np.generic): return repr(x.item())
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    if isinstance(x, np.generic):
+        return repr(x.item())
     return repr(x)
+
 
 def expect_equal(got: Any, expected: Any, what: str = "the result") -> None:
     "Raise `Wrong` unless `got == expected` (arrays compared elementwise, with shapes)."
@@ -66,28 +75,39 @@ def expect_equal(got: Any, expected: Any, what: str = "the result") -> None:
     elif got != expected:
         raise Wrong(f"{what} is {_fmt(got)}, expected {_fmt(expected)}")
 
-def expect_close(got: Any, expected: Any, what: str = "the result", rtol: float = 1e-5, atol: float = 1e-8) -> None:
+
+def expect_close(
+    got: Any, expected: Any, what: str = "the result", rtol: float = 1e-5, atol: float = 1e-8
+) -> None:
     "Raise `Wrong` unless `got` is numerically close to `expected`, with the same shape."
-    if got is None: raise Wrong(f"{what} is None: did you forget to return it?")
-    try: got_a = np.asarray(got, dtype=float)
-    except (TypeError, ValueError): raise Wrong(f"{what} is {_fmt(got)}, which is not a number or an array of numbers")
+    if got is None:
+        raise Wrong(f"{what} is None: did you forget to return it?")
+    try:
+        got_a = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise Wrong(f"{what} is {_fmt(got)}, which is not a number or an array of numbers")
     exp_a = np.asarray(expected, dtype=float)
     if got_a.shape != exp_a.shape:
         raise Wrong(f"{what} has shape {got_a.shape}, expected shape {exp_a.shape}")
     if not np.allclose(got_a, exp_a, rtol=rtol, atol=atol, equal_nan=False):
         worst = np.unravel_index(np.argmax(np.abs(got_a - exp_a)), exp_a.shape) if exp_a.ndim else ()
         where = f" (largest difference at index {tuple(int(i) for i in worst)})" if exp_a.ndim else ""
-        raise Wrong(f"{what} is {_fmt(got_a if got_a.ndim else float(got_a))}, expected "
-                    f"{_fmt(exp_a if exp_a.ndim else float(exp_a))}{where}")
+        raise Wrong(
+            f"{what} is {_fmt(got_a if got_a.ndim else float(got_a))}, expected "
+            f"{_fmt(exp_a if exp_a.ndim else float(exp_a))}{where}"
+        )
+
 
 def random_cases(n: int = 20, seed: int = 0) -> Iterator[np.random.Generator]:
     "`n` independent random generators, one per case, the same on every run (so a failure can be reproduced)."
-    for s in np.random.SeedSequence(seed).spawn(n): yield np.random.default_rng(s)
+    for s in np.random.SeedSequence(seed).spawn(n):
+        yield np.random.default_rng(s)
 
-# %% ../nbs/90_exercises.ipynb #a6ba4c4a
+# %% ../nbs/90_exercises.ipynb #eb0ca08d
 def _not_attempted(answer: Any) -> bool:
     "True for the placeholders a learner's cell holds before it is filled in."
     return answer is None or answer is Ellipsis
+
 
 def check(key: str, answer: Any, *, strict: bool = False) -> bool:
     """Grade `answer` for exercise `key` and print the verdict; returns True when it passed.
@@ -108,14 +128,2326 @@ def check(key: str, answer: Any, *, strict: bool = False) -> bool:
         except NotImplementedError:
             msg = f"{head}: not attempted yet. Fill in the cell above, then run this check again."
         except Exception as e:  # the learner's code crashed: say where, not a traceback
-            msg = f"\u2717 {head}: your code raised {type(e).__name__}: {e}" + (f"\nHint: {ex.hint}" if ex.hint else "")
+            msg = f"\u2717 {head}: your code raised {type(e).__name__}: {e}" + (
+                f"\nHint: {ex.hint}" if ex.hint else ""
+            )
     print(msg)
-    if strict: raise AssertionError(msg)
+    if strict:
+        raise AssertionError(msg)
     return False
 
-# %% ../nbs/90_exercises.ipynb #2214528c
+# %% ../nbs/90_exercises.ipynb #912d666d
 @exercise("90.1", "square a number", hint="multiply the number by itself: x * x")
 def _check_square(answer: Callable) -> int:
     cases = [0.0, 1.0, -2.0, 0.5] + [float(r.normal()) for r in random_cases(6)]
-    for x in cases: expect_close(answer(x), x * x, f"your function at x={x:g}")
+    for x in cases:
+        expect_close(answer(x), x * x, f"your function at x={x:g}")
     return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #7fb27b941602401d91542211134fc71a
+def _l00_result(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+class _l00_kept_random_state:
+    "Context manager: put back the package's generator and dtype, NumPy's and Python's global generators."
+
+    def __enter__(self):
+        import copy
+        import random
+
+        from nnfs import core
+
+        self.saved = (
+            copy.deepcopy(core._state["rng"]),
+            core._state["dtype"],
+            np.random.get_state(),
+            random.getstate(),
+        )
+
+    def __exit__(self, *exc):
+        import random
+
+        from nnfs import core
+
+        rng, dtype, np_state, py_state = self.saved
+        core._state["rng"], core._state["dtype"] = rng, dtype
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+# %% ../nbs/90_exercises.ipynb #acae54e37e7d407bbb7b55eff062a284
+@exercise(
+    "00.1",
+    "a neuron's output by hand",
+    hint="multiply each input by its weight, add up the three products, then add the bias",
+)
+def _check_00_1(answer: Any) -> None:
+    expect_close(answer, 0.5, "your output", rtol=0, atol=1e-9)
+
+
+@exercise(
+    "00.2",
+    "the bias for zero, one weight for 2.5",
+    hint="the weighted sum without bias is -0.25; changing weight i by d changes the output by d * input i",
+)
+def _check_00_2(answer: Any) -> int:
+    inputs, weights = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.5, -0.25])
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (bias, weights), got {_fmt(answer)}")
+    bias, new = answer
+    if bias is Ellipsis or new is Ellipsis:
+        raise NotImplementedError
+    expect_close(bias, 0.25, "your bias", rtol=0, atol=1e-9)
+    new = np.asarray(new, dtype=float)
+    if new.shape != (3,):
+        raise Wrong(f"expected three weights, got an array of shape {new.shape}")
+    changed = np.flatnonzero(np.abs(new - weights) > 1e-12)
+    if len(changed) != 1:
+        raise Wrong(f"change exactly one of the weights {weights.tolist()}; you changed {len(changed)}")
+    expect_close(
+        float(inputs @ new + 0.75),
+        2.5,
+        f"the output with weights {new.tolist()} and bias 0.75",
+        rtol=0,
+        atol=1e-9,
+    )
+    return 2
+
+
+@exercise(
+    "00.3",
+    "draw five numbers from the seeded package generator",
+    hint="call nnfs.init(seed), then draw with nnfs.get_rng().standard_normal(5)",
+)
+def _check_00_3(answer: Callable) -> int:
+    from nnfs import core
+
+    seeds = [0, 7, 123] + [int(r.integers(0, 2**31)) for r in random_cases(3, seed=3)]
+    with _l00_kept_random_state():
+        for seed in seeds:
+            got = _l00_result(answer, seed)
+            expected = np.random.default_rng(seed).standard_normal(6)
+            expect_close(got, expected[:5], f"draw_five({seed})", rtol=0, atol=0)
+            if core.get_rng().standard_normal() != expected[5]:
+                raise Wrong(
+                    f"draw_five({seed}) returned the right numbers, but not from the package "
+                    "generator "
+                    "seeded by nnfs.init: draw them with nnfs.get_rng()"
+                )
+            again = np.asarray(_l00_result(answer, seed))
+            if again.shape != (5,) or not np.array_equal(again, expected[:5]):
+                raise Wrong(
+                    f"draw_five({seed}) returned other numbers when called a second time: "
+                    "it must seed the package with nnfs.init(seed) on every call"
+                )
+    return len(seeds)
+
+
+@exercise(
+    "00.4",
+    "the smallest addition float32 loses",
+    hint="loop k = 1, 2, 3, ... and stop at the first k where np.float32(1) + np.float32(2.0**-k) == 1",
+)
+def _check_00_4(answer: Any) -> None:
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float, np.floating)):
+        raise Wrong(f"expected a whole number k, got {_fmt(answer)}")
+    if answer == 53:
+        raise Wrong("53 is the answer for float64 (1.0 + 2.0**-53 == 1.0); the question is float32")
+    if answer != 24:
+        holds = bool(np.float32(1) + np.float32(2.0 ** -float(answer)) == 1)
+        raise Wrong(
+            f"with k = {answer:g} the sum {'is' if holds else 'is not'} equal to 1"
+            + (", but a smaller k also works" if holds else "")
+        )
+
+# %% ../nbs/90_exercises.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
+_L01_INPUTS = [1.0, 2.0, 3.0, 2.5]
+_L01_WEIGHTS = [[0.2, 0.8, -0.5, 1.0], [0.5, -0.91, 0.26, -0.5], [-0.26, -0.27, 0.17, 0.87]]
+_L01_BIASES = [2.0, 3.0, 0.5]
+
+
+def _l01_layer(inputs, weights, biases) -> list[float]:
+    "The reference dense layer in plain Python."
+    return [sum(x * w for x, w in zip(inputs, row)) + b for row, b in zip(weights, biases)]
+
+
+def _l01_uses_for_statement(f: Callable) -> bool:
+    "True when the source of `f` contains a `for` or `while` statement (comprehensions are fine)."
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    return any(isinstance(node, (ast.For, ast.While)) for node in ast.walk(tree))
+
+
+@exercise(
+    "01.1",
+    "a fourth neuron",
+    hint="the new neuron computes 0.1*1 + 0.1*2 + 0.1*3 + 0.1*2.5 + (-1.0); the other three are unchanged",
+)
+def _check_01_1(answer: Any) -> None:
+    expect_close(answer, [4.8, 1.21, 2.385, -0.15], "your four outputs", rtol=0, atol=1e-9)
+
+
+@exercise(
+    "01.2",
+    "two layers stacked",
+    hint="layer 2 reads layer 1's three outputs; count weights and biases of both",
+)
+def _check_01_2(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (outputs of layer 2, number of parameters), got {_fmt(answer)}")
+    outputs, count = answer
+    if outputs is Ellipsis or count is Ellipsis:
+        raise NotImplementedError
+    expect_close(outputs, [0.5031, -1.04185], "the outputs of the second layer", rtol=0, atol=1e-9)
+    if count == 18:
+        raise Wrong("18 counts only the weights (4*3 + 3*2): each neuron also has a bias")
+    expect_equal(count, 23, "your parameter count")
+
+
+@exercise(
+    "01.3",
+    "a layer in one expression",
+    hint="a list comprehension over zip(weights, biases), with a sum over zip(inputs, row) inside",
+)
+def _check_01_3(answer: Callable) -> int:
+    cases = [
+        (_L01_INPUTS, _L01_WEIGHTS, _L01_BIASES),
+        ([2.0], [[-3.0]], [0.5]),
+        ([1.0, -1.0], [[0.5, 0.25]], [0.0]),
+    ]
+    for r in random_cases(10, seed=13):
+        n_in, n_out = int(r.integers(1, 7)), int(r.integers(1, 6))
+        cases.append(
+            (
+                r.standard_normal(n_in).tolist(),
+                r.standard_normal((n_out, n_in)).tolist(),
+                r.standard_normal(n_out).tolist(),
+            )
+        )
+    for inputs, weights, biases in cases:
+        got = _l00_result(answer, inputs, weights, biases)
+        expect_close(
+            got,
+            _l01_layer(inputs, weights, biases),
+            f"your layer for inputs {_fmt(inputs)}, weights {_fmt(weights)}, biases {_fmt(biases)}",
+            rtol=1e-9,
+            atol=1e-12,
+        )
+    if _l01_uses_for_statement(answer):
+        raise Wrong(
+            "the values are right, but the function uses a `for` or `while` statement: "
+            "write it with comprehensions only"
+        )
+    return len(cases)
+
+
+@exercise(
+    "01.4",
+    "which neuron reacts most to the third input",
+    hint="neuron j's output changes by its weight for the third input: the column weights[j][2]",
+)
+def _check_01_4(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (neuron index 0, 1 or 2, change of its output), got {_fmt(answer)}")
+    index, change = answer
+    if index is Ellipsis or change is Ellipsis:
+        raise NotImplementedError
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise Wrong(f"the neuron index should be 0, 1 or 2, got {_fmt(index)}")
+    if index == 1 and np.isclose(change, -0.5):
+        raise Wrong("indices count from 0: the first neuron has index 0")
+    if index != 0:
+        change_there = _L01_WEIGHTS[index][2] if index in (1, 2) else None
+        raise Wrong(
+            f"neuron {index} is not the one: "
+            + (
+                f"it changes by {change_there:g}; another changes by more (in size)"
+                if change_there
+                else "the layer has neurons 0, 1 and 2"
+            )
+        )
+    expect_close(change, -0.5, "the change of its output", rtol=0, atol=1e-9)
+
+# %% ../nbs/90_exercises.ipynb #8dd0d8092fe74a7c96281538738b07e2
+@exercise(
+    "02.1",
+    "a plain-Python dot product",
+    hint="compare the lengths first and raise ValueError when they differ; then add up the pairwise products",
+)
+def _check_02_1(answer: Callable) -> int:
+    cases = [([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]), ([], []), ([2.5], [-4.0])]
+    for r in random_cases(10, seed=21):
+        n = int(r.integers(1, 9))
+        cases.append((r.standard_normal(n).tolist(), r.standard_normal(n).tolist()))
+    for a, b in cases:
+        got = _l00_result(answer, a, b)
+        expected = float(np.dot(a, b)) if a else 0.0
+        expect_close(got, expected, f"dot({_fmt(a)}, {_fmt(b)})", rtol=1e-9, atol=1e-12)
+    for a, b in [([1.0, 2.0], [1.0, 2.0, 3.0]), ([1.0, 2.0, 3.0], [4.0]), ([], [1.0])]:
+        try:
+            answer(a, b)
+        except ValueError:
+            continue
+        raise Wrong(
+            f"dot({a}, {b}) did not raise ValueError: vectors of different lengths must be refused "
+            "(zip would silently drop the extra numbers)"
+        )
+    return len(cases) + 3
+
+
+_L02_PAIRS = ["(2, 3) @ (3, 5)", "(3, 2) @ (3, 5)", "(3, 2).T @ (3, 5)", "(5, 1) @ (1, 4)", "(1, 4) @ (4, 1)"]
+_L02_SHAPES = [(2, 5), None, (2, 5), (5, 4), (1, 1)]
+
+
+@exercise(
+    "02.2",
+    "shapes of matrix products",
+    hint="(m, k) @ (k, n) -> (m, n): the inner sizes must agree, the outer ones remain; .T swaps a shape",
+)
+def _check_02_2(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 5:
+        raise Wrong(
+            f"expected a list of 5 answers (a shape, or None for a product that fails), got {_fmt(answer)}"
+        )
+    for pair, got, expected in zip(_L02_PAIRS, answer, _L02_SHAPES):
+        if got is Ellipsis:
+            raise NotImplementedError
+        if expected is None:
+            if got is not None:
+                raise Wrong(f"{pair}: you said {got}, but the inner sizes (2 and 3) differ: it fails")
+        elif got is None or tuple(got) != expected:
+            raise Wrong(f"{pair}: you said {_fmt(got)}, which is not the shape of the result")
+
+
+@exercise(
+    "02.3",
+    "a layer's output as a row vector",
+    hint="inputs[None, :] has shape (1, n); weights.T has shape (n, m); add the biases",
+)
+def _check_02_3(answer: Callable) -> int:
+    cases = [
+        (np.array([1.0, 2.0, 3.0, 2.5]), np.array(_L01_WEIGHTS), np.array(_L01_BIASES)),
+        (np.array([2.0]), np.array([[3.0]]), np.array([-1.0])),
+    ]
+    for r in random_cases(8, seed=23):
+        n, m = int(r.integers(1, 6)), int(r.integers(1, 6))
+        cases.append((r.standard_normal(n), r.standard_normal((m, n)), r.standard_normal(m)))
+    for r in random_cases(2, seed=24):  # square weights: a missing transpose gives wrong numbers, no error
+        cases.append((r.standard_normal(3), r.standard_normal((3, 3)), r.standard_normal(3)))
+    for inputs, weights, biases in cases:
+        got = _l00_result(answer, inputs, weights, biases)
+        expected = (weights @ inputs + biases)[None, :]
+        expect_close(
+            got,
+            expected,
+            f"layer_row for {len(biases)} neurons and {len(inputs)} inputs",
+            rtol=1e-9,
+            atol=1e-12,
+        )
+    return len(cases)
+
+
+@exercise(
+    "02.4",
+    "the input a neuron likes best",
+    hint="the dot product with a unit vector is largest when the vector points along the weights [1, 1]",
+)
+def _check_02_4(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (angle in degrees, largest output), got {_fmt(answer)}")
+    angle, score = answer
+    if angle is Ellipsis or score is Ellipsis:
+        raise NotImplementedError
+    if abs(float(angle) - math.pi / 4) < 0.02:
+        raise Wrong(f"{float(angle):.4g} looks like radians: give the angle in degrees (np.degrees)")
+    if abs(float(angle) - 45) > 1.01:
+        raise Wrong(f"the angle {float(angle):g} degrees is not where x points along w = [1, 1]")
+    expect_close(score, math.sqrt(2), "the largest output", rtol=0, atol=1e-3)
+
+# %% ../nbs/90_exercises.ipynb #72eea5119410473aa328ad9291626812
+@exercise(
+    "03.1",
+    "shapes through two layers",
+    hint="spiral_data(50, 4) has 50 points per class and 4 classes; "
+    "a layer maps (samples, in) to (samples, out)",
+)
+def _check_03_1(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(
+            f"expected a pair of shapes (after the first layer, after the second), got {_fmt(answer)}"
+        )
+    first, second = answer
+    if first is Ellipsis or second is Ellipsis:
+        raise NotImplementedError
+    if tuple(first)[:1] == (50,):
+        raise Wrong("spiral_data(50, 4) makes 50 points for each of the 4 classes: how many samples in all?")
+    expect_equal(tuple(first), (200, 64), "your first shape")
+    expect_equal(tuple(second), (200, 4), "your second shape")
+
+
+def _l03_reference_weights(n_inputs: int, n_neurons: int, rng: np.random.Generator) -> np.ndarray:
+    from nnfs import core
+
+    return (0.01 * rng.standard_normal((n_inputs, n_neurons))).astype(core.get_dtype())
+
+
+@exercise(
+    "03.2",
+    "a layer with its own generator",
+    hint="draw the weights from nnfs.get_rng(rng): it returns `rng` when given, else the package generator",
+)
+def _check_03_2(answer: Any) -> int:
+    from nnfs import core
+
+    if not isinstance(answer, type):
+        raise Wrong(f"expected a class, got {_fmt(answer)}")
+    shapes = [(2, 3), (1, 1), (4, 2), (3, 5)]
+    with _l00_kept_random_state():
+        for n_in, n_out in shapes:
+            a = answer(n_in, n_out, rng=np.random.default_rng(3))
+            b = answer(n_in, n_out, rng=np.random.default_rng(3))
+            if getattr(a, "weights", None) is None:
+                raise NotImplementedError
+            what = f"the weights of {answer.__name__}({n_in}, {n_out}, rng=np.random.default_rng(3))"
+            expect_close(a.weights, _l03_reference_weights(n_in, n_out, np.random.default_rng(3)), what)
+            expect_equal(b.weights, a.weights, "the weights of a second layer made with default_rng(3)")
+            expect_equal(np.asarray(a.biases), np.zeros((1, n_out), dtype=a.weights.dtype), "the biases")
+            X = np.random.default_rng(n_in).standard_normal((4, n_in)).astype(a.weights.dtype)
+            expect_close(a.forward(X), X @ a.weights + a.biases, "forward(X)")
+        core.init(5)
+        first, second = answer(2, 3), answer(2, 3)
+        expected = np.random.default_rng(5)
+        expect_close(
+            first.weights,
+            _l03_reference_weights(2, 3, expected),
+            "the first layer made without rng after nnfs.init(5) (it should draw from the package generator)",
+        )
+        expect_close(
+            second.weights,
+            _l03_reference_weights(2, 3, expected),
+            "the second layer made without rng (the package generator moves on between layers)",
+        )
+    return len(shapes) + 1
+
+
+def _l03_arm(k: int, samples: int, noise: np.ndarray) -> np.ndarray:
+    r = np.linspace(0.0, 1.0, samples)
+    t = np.linspace(4 * k, 4 * (k + 1), samples) + 0.2 * noise
+    return np.c_[r * np.sin(2.5 * t), r * np.cos(2.5 * t)]
+
+
+@exercise(
+    "03.3",
+    "the spiral formula",
+    hint="r = np.linspace(0, 1, samples); t = np.linspace(4k, 4(k+1), samples) + 0.2 * noise; "
+    "points (r sin 2.5t, r cos 2.5t)",
+)
+def _check_03_3(answer: Callable) -> int:
+    from nnfs.datasets import spiral_data
+
+    cases = [(0, 2, 1, 0), (1, 100, 3, 0), (2, 7, 3, 1)]
+    for r in random_cases(6, seed=33):
+        classes = int(r.integers(1, 6))
+        k, samples = int(r.integers(0, classes)), int(r.integers(2, 60))
+        cases.append((k, samples, classes, int(r.integers(0, 2**31))))
+    for k, samples, classes, seed in cases:
+        X, y = spiral_data(samples, classes, rng=np.random.default_rng(seed), dtype=np.float64)
+        noise = np.random.default_rng(seed).standard_normal(samples * (k + 1))[samples * k :]
+        got = _l00_result(answer, k, samples, noise)
+        expect_close(
+            got,
+            X[y == k],
+            f"spiral_points({k}, {samples}, noise) "
+            f"(arm {k} of spiral_data({samples}, "
+            f"{classes}) with np.random.default_rng({seed}))",
+            rtol=1e-7,
+            atol=1e-9,
+        )
+    return len(cases)
+
+
+_L03_DTYPES = [
+    "spiral_data features",
+    "vertical_data features",
+    "sine_data features",
+    "spiral_data labels",
+    "LayerDense weights",
+]
+
+
+@exercise(
+    "03.4",
+    "which dtypes follow the package default",
+    hint="features and weights follow nnfs.init's dtype; labels are class numbers stored in one byte",
+)
+def _check_03_4(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 5:
+        raise Wrong(f"expected five dtypes ({', '.join(_L03_DTYPES)}), got {_fmt(answer)}")
+    expected = ["float64", "float64", "float64", "uint8", "float64"]
+    for what, got, exp in zip(_L03_DTYPES, answer, expected):
+        if got is Ellipsis:
+            raise NotImplementedError
+        try:
+            dt = np.dtype(got)
+        except TypeError:
+            raise Wrong(f"{what}: {_fmt(got)} is not a dtype")
+        if dt != np.dtype(exp):
+            raise Wrong(f"{what}: you said {dt}, which is not what they have")
+
+# %% ../nbs/90_exercises.ipynb #8edb47106e1a46a883d545849b8ab81b
+@exercise(
+    "04.1",
+    "leaky ReLU",
+    hint="np.where(condition, a, b) picks from a where the condition holds and from b elsewhere; "
+    "alpha defaults to 0.01",
+)
+def _check_04_1(answer: Callable) -> int:
+    cases = [
+        (np.array([-2.0, 0.0, 3.0]), 0.1),
+        (np.array([-1.0, 1.0]), 0.3),
+        (np.array([[-5.0, 2.0], [0.0, -0.5]]), 0.2),
+    ]
+    for r in random_cases(8, seed=41):
+        shape = tuple(int(n) for n in r.integers(1, 5, size=2))
+        cases.append((r.standard_normal(shape) * 3, float(r.uniform(0, 0.5))))
+    for x, alpha in cases:
+        got = _l00_result(answer, x, alpha)
+        expect_close(got, np.where(x > 0, x, alpha * x), f"leaky_relu({_fmt(x)}, alpha={alpha:g})")
+    x = np.array([-3.0, -0.5, 0.0, 2.0])
+    expect_close(
+        _l00_result(answer, x),
+        np.where(x > 0, x, 0.01 * x),
+        f"leaky_relu({_fmt(x)}) with the default alpha (0.01)",
+    )
+    return len(cases) + 1
+
+
+def _l04_triangle(x: np.ndarray) -> np.ndarray:
+    return np.maximum(0.0, 1.0 - np.abs(x - 1.0))
+
+
+@exercise(
+    "04.2",
+    "a bump from three ReLU neurons",
+    hint="ReLU(x - k) is a neuron with weight 1 and bias -k (its hinge at x = k); "
+    "the output layer multiplies the three hinges by 1, -2 and 1",
+)
+def _check_04_2(answer: Any) -> int:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 4:
+        raise Wrong(f"expected four arrays (W1, b1, W2, b2), got {_fmt(answer)}")
+    if any(a is Ellipsis for a in answer):
+        raise NotImplementedError
+    W1, b1, W2, b2 = (np.asarray(a, dtype=float) for a in answer)
+    if W1.shape != (1, 3) or W2.shape != (3, 1):
+        raise Wrong(
+            f"W1 should have shape (1, 3) (1 input, 3 neurons) and W2 shape (3, 1); "
+            f"got {W1.shape} and "
+            f"{W2.shape}"
+        )
+    xs = np.r_[[-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0], np.linspace(-2, 4, 61)].reshape(-1, 1)
+    got = np.maximum(0, xs @ W1 + b1) @ W2 + b2
+    for x, g, e in zip(xs[:, 0], got[:, 0], _l04_triangle(xs[:, 0])):
+        expect_close(g, e, f"your network at x = {x:g}", rtol=0, atol=1e-9)
+    return len(xs)
+
+
+def _l04_sine_errors() -> tuple[float, float]:
+    "Mean squared errors of the hand-set and the least-squares output layer of lesson 04's sine network."
+    from nnfs.datasets import sine_data
+
+    X, y = sine_data(500, dtype=np.float64)
+    knots = np.arange(7) / 6
+    values = np.sin(2 * np.pi * knots)
+    slopes = np.diff(values) / np.diff(knots)
+    H = np.maximum(0, X - knots[:-1].reshape(1, -1))
+    hand = H @ np.diff(slopes, prepend=0.0).reshape(-1, 1) + values[0]
+    H1 = np.hstack([H, np.ones((len(X), 1))])
+    coef, *_ = np.linalg.lstsq(H1, y, rcond=None)
+    return float(np.mean((hand - y) ** 2)), float(np.mean((H1 @ coef - y) ** 2))
+
+
+@exercise(
+    "04.3",
+    "fitting the output layer by least squares",
+    hint="H = hidden outputs with a column of ones appended; coef = np.linalg.lstsq(H, ys)[0]; "
+    "MSE = mean((H @ coef - ys)**2)",
+)
+def _check_04_3(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (hand-set MSE, fitted MSE), got {_fmt(answer)}")
+    if any(a is Ellipsis for a in answer):
+        raise NotImplementedError
+    hand, fit = _l04_sine_errors()
+    expect_close(answer[0], hand, "your hand-set MSE", rtol=1e-4)
+    expect_close(answer[1], fit, "your fitted MSE", rtol=1e-4)
+
+
+@exercise("04.4", "sigmoid from tanh", hint="sigma(x) = (1 + tanh(x / 2)) / 2")
+def _check_04_4(answer: Callable) -> int:
+    xs = [np.linspace(-10, 10, 1001), np.array([0.0]), np.array([-40.0, 40.0])]
+    xs += [r.standard_normal(int(r.integers(1, 20))) * 5 for r in random_cases(5, seed=44)]
+    for x in xs:
+        expected = np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + exp(-x)) without overflow
+        expect_close(_l00_result(answer, x), expected, f"your sigmoid at {_fmt(x)}", rtol=1e-9, atol=1e-15)
+    return len(xs)
+
+# %% ../nbs/90_exercises.ipynb #10185d26023b46108eb7d9f57d49d2b3
+def _l05_softmax(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(under="ignore"):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _l05_bool(x: Any, what: str) -> bool:
+    if x is Ellipsis:
+        raise NotImplementedError
+    if not isinstance(x, (bool, np.bool_)):
+        raise Wrong(f"{what}: answer True or False, got {_fmt(x)}")
+    return bool(x)
+
+
+@exercise(
+    "05.1",
+    "what leaves softmax unchanged",
+    hint="adding c multiplies every e^z by the same e^c, which cancels; multiplying by c changes the ratios",
+)
+def _check_05_1(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(
+            "expected a pair (adding keeps it: True/False, multiplying keeps it: True/False), "
+            f"got {_fmt(answer)}"
+        )
+    add, mul = _l05_bool(answer[0], "adding a constant"), _l05_bool(answer[1], "multiplying by a constant")
+    if not add:
+        raise Wrong("adding the same constant to every score of a row does leave its softmax unchanged")
+    if mul:
+        raise Wrong("multiplying the scores does change the softmax (try 3 * Z against Z)")
+
+
+@exercise(
+    "05.2",
+    "two-class softmax as a sigmoid",
+    hint="softmax([z0, z1])[1] = e^z1 / (e^z0 + e^z1) = 1 / (1 + e^-(z1 - z0))",
+)
+def _check_05_2(answer: Callable) -> int:
+    cases = [np.array([[0.0, 0.0], [1.0, 2.0], [2.0, 1.0]]), np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])]
+    cases += [r.standard_normal((int(r.integers(1, 8)), 2)) * 3 for r in random_cases(6, seed=52)]
+    for Z in cases:
+        with np.errstate(all="ignore"):
+            got = _l00_result(answer, Z)
+        expect_close(got, _l05_softmax(Z)[:, 1], f"p1 for scores {_fmt(Z)}", rtol=1e-9, atol=1e-12)
+    return len(cases)
+
+
+@exercise(
+    "05.3",
+    "softmax with a temperature",
+    hint="divide the scores by T, then apply the stable softmax (subtract the maximum first)",
+)
+def _check_05_3(answer: Callable) -> int:
+    z = np.array([4.8, 1.21, 2.385])
+    cases = [(z, 100.0), (z, 1.0), (z, 0.01), (z, 0.001), (np.array([3.0]), 0.5)]
+    cases += [
+        (r.standard_normal(int(r.integers(2, 7))) * 4, float(np.exp(r.uniform(-4, 4))))
+        for r in random_cases(6, seed=53)
+    ]
+    for scores, T in cases:
+        with np.errstate(all="ignore"):
+            got = _l00_result(answer, scores, T)
+        expect_close(
+            got,
+            _l05_softmax(scores / T),
+            f"softmax_temperature({_fmt(scores)}, T={T:g})",
+            rtol=1e-7,
+            atol=1e-12,
+        )
+    return len(cases)
+
+
+def _l05_softmax_min(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - np.min(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+@exercise(
+    "05.4",
+    "scores that break a min-shifted softmax",
+    hint="after subtracting the minimum the largest exponent is max - min: "
+    "make that spread big enough to overflow",
+)
+def _check_05_4(answer: Any) -> None:
+    try:
+        scores = np.asarray(answer)
+    except (TypeError, ValueError):
+        raise Wrong(f"expected an array of scores, got {_fmt(answer)}")
+    if scores.dtype.kind not in "iuf" or scores.size < 2:
+        raise Wrong(f"expected a row of at least two numeric scores, got {_fmt(answer)}")
+    if not np.all(np.isfinite(scores)):
+        raise Wrong("use finite scores: inf or nan would break any softmax")
+    if scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)
+    with np.errstate(all="ignore"):
+        broken = not np.all(np.isfinite(_l05_softmax_min(scores)))
+    if not broken:
+        spread = float(np.max(np.ptp(scores, axis=-1)))
+        limit = math.log(np.finfo(scores.dtype).max)
+        raise Wrong(
+            f"the min-shifted softmax still works for these scores (largest spread in a row: "
+            f"{spread:g}); exp overflows beyond about {limit:.0f} in {scores.dtype}"
+        )
+
+# %% ../nbs/90_exercises.ipynb #8763a12b2bbd4a93a75aff182afb95dc
+@exercise(
+    "06.1",
+    "the loss of a uniform prediction",
+    hint="every class gets 1/K, so the loss is -log(1/K) for every sample; simplify it",
+)
+def _check_06_1(answer: Callable) -> int:
+    ks = [1, 2, 3, 10, 1000] + [int(r.integers(2, 200)) for r in random_cases(5, seed=61)]
+    for k in ks:
+        expect_close(_l00_result(answer, k), math.log(k), f"uniform_loss({k})", rtol=1e-9, atol=1e-12)
+    return len(ks)
+
+# %% ../nbs/90_exercises.ipynb #7623eae2785240b9bd12b16a66d81610
+@exercise(
+    "06.2",
+    "labels to one-hot rows",
+    hint="start from zeros of shape (len(y), n_classes) and set one entry per row with integer array "
+    "indexing: rows np.arange(len(y)), columns y",
+)
+def _check_06_2(answer: Callable) -> int:
+    cases = [(np.array([2, 0]), 3), (np.array([0]), 1), (np.array([], dtype=int), 4)]
+    for r in random_cases(8, seed=62):
+        k = int(r.integers(2, 8))
+        cases.append((r.integers(0, k, size=int(r.integers(1, 12))), k))
+    for y, k in cases:
+        expected = (y[:, None] == np.arange(k)).astype(float)
+        expect_close(_l00_result(answer, y, k), expected, f"to_one_hot({_fmt(y)}, {k})", rtol=0, atol=0)
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #7cdc8c89c7104fffa095e18ddfef8986
+@exercise(
+    "06.3",
+    "which labels are accepted",
+    hint="try each one: categorical_crossentropy(softmax_outputs, labels) either returns losses or "
+    "raises NNFSError",
+)
+def _check_06_3(answer: Any) -> None:
+    if isinstance(answer, str):
+        answer = [c for c in answer if c.isalpha()]  # "ab" or "a, b" also work
+    try:
+        got = {str(a).strip().lower() for a in answer}
+    except TypeError:
+        raise Wrong(f"the answer should be a set of letters such as {{'a', 'c'}}, got {_fmt(answer)}")
+    expected = {"a", "b"}
+    if got - set("abcdef"):
+        raise Wrong(f"only the letters a to f name labels; got {sorted(got - set('abcdef'))}")
+    if got != expected:
+        extra, missing = sorted(got - expected), sorted(expected - got)
+        parts = ([f"rejected, yet you accepted {', '.join(extra)}"] if extra else []) + (
+            [f"accepted, yet you left out {', '.join(missing)}"] if missing else []
+        )
+        raise Wrong("; ".join(parts))
+
+# %% ../nbs/90_exercises.ipynb #b118ea5561624da68c537baed56e602f
+_L06_A = np.array([[0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.3, 0.3, 0.4], [0.3, 0.4, 0.3]])
+_L06_B = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9], [0.9, 0.05, 0.05]])
+
+
+@exercise(
+    "06.4",
+    "accuracy and loss of a batch",
+    hint="accuracy: the fraction of rows whose argmax (along axis 1) equals the label; "
+    "loss: the mean of -log of each row's probability of its correct class",
+)
+def _check_06_4(answer: Callable) -> int:
+    labels = np.array([0, 1, 2, 1])
+    cases = [(_L06_A, labels), (_L06_B, labels), (np.array([[0.2, 0.8]]), np.array([0]))]
+    for r in random_cases(8, seed=64):
+        n, k = int(r.integers(1, 20)), int(r.integers(2, 6))
+        z = r.normal(size=(n, k)) * 2
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        cases.append((p, r.integers(0, k, size=n)))
+    for p, y in cases:
+        got = _l00_result(answer, p, y)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            raise Wrong(f"return a pair (accuracy, mean loss); got {_fmt(got)}")
+        acc = np.mean(np.argmax(p, axis=1) == y)
+        loss = np.mean(-np.log(p[np.arange(len(y)), y]))
+        expect_close(got[0], acc, f"the accuracy for probabilities {_fmt(p)} and labels {_fmt(y)}")
+        expect_close(got[1], loss, f"the mean loss for probabilities {_fmt(p)} and labels {_fmt(y)}")
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #938c804e27f84196a10c8828c723f798
+def _forward_error(h: float) -> float:
+    "The forward-difference error of x**3 at 2 for step h."
+    return float(abs(((2 + h) ** 3 - 8.0) / h - 12)) if h > 0 else float("nan")
+
+
+@exercise(
+    "07.1",
+    "the best step for the forward difference",
+    hint="compute abs((f(2 + h) - f(2)) / h - 12) for every h = 10.0 ** -np.arange(1, 15), "
+    "then take the h with the smallest error (np.argmin)",
+)
+def _check_07_1(answer: Any) -> None:
+    steps = 10.0 ** -np.arange(1, 15)
+    errors = np.abs(((2 + steps) ** 3 - 2.0**3) / steps - 12)
+    best = float(steps[np.argmin(errors)])
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        raise Wrong(f"the answer should be a number (a step size h), got {_fmt(answer)}")
+    if not np.isclose(got, best, rtol=1e-6, atol=0):
+        raise Wrong(
+            f"h = {got:.0e} gives the error {_forward_error(got):.1e}, but another step in the list "
+            "gives a smaller one"
+        )
+
+# %% ../nbs/90_exercises.ipynb #504fb2a444614c0babb325280ed9130a
+@exercise(
+    "07.2",
+    "the gradient of x^2 y + sin y",
+    hint="treat y as a constant for d/dx and x as a constant for d/dy; the derivative of sin is cos",
+)
+def _check_07_2(answer: Callable) -> int:
+    points = [(1.5, -0.5), (0.0, 0.0), (-1.0, 2.0)]
+    points += [tuple(float(v) for v in r.uniform(-3, 3, 2)) for r in random_cases(10, seed=72)]
+    for x, y in points:
+        got = _l00_result(answer, x, y)
+        if np.shape(got) != (2,):
+            raise Wrong(f"grad_f({x:g}, {y:g}) should return two numbers (df/dx, df/dy), got {_fmt(got)}")
+        expect_close(got[0], 2 * x * y, f"df/dx at (x, y) = ({x:.3g}, {y:.3g})")
+        expect_close(got[1], x**2 + np.cos(y), f"df/dy at (x, y) = ({x:.3g}, {y:.3g})")
+    return len(points)
+
+# %% ../nbs/90_exercises.ipynb #59bbdb311c014d738909a11f9e486628
+@exercise(
+    "07.3",
+    "a Tanh layer",
+    hint="keep the forward output; the derivative of tanh at x is 1 - tanh(x)**2, times dvalues",
+)
+def _check_07_3(answer: Callable) -> int:
+    from nnfs.gradcheck import gradcheck
+
+    shapes = [(4, 3), (1, 1), (1, 5)]
+    shapes += [(int(r.integers(1, 8)), int(r.integers(1, 6))) for r in random_cases(6, seed=73)]
+    for shape, r in zip(shapes, random_cases(len(shapes), seed=730)):
+        x, d = 2 * r.standard_normal(shape), r.standard_normal(shape)
+        layer = answer()
+        out = layer.forward(x)
+        if out is None:
+            raise NotImplementedError
+        expect_close(out, np.tanh(x), f"forward on an input of shape {shape}")
+        expect_close(layer.backward(d), d * (1 - np.tanh(x) ** 2), f"backward on an input of shape {shape}")
+        result = gradcheck(answer(), x)
+        if not result.ok:
+            raise Wrong(f"gradcheck fails on an input of shape {shape}: {result}")
+    return len(shapes)
+
+# %% ../nbs/90_exercises.ipynb #b43b363d81ae4b689946ece5c682cd59
+@exercise(
+    "07.4",
+    "the derivative of ln(1 + e^(3x))",
+    hint="outer ln u gives 1/u, middle 1 + e^v gives e^v, inner 3x gives 3: multiply the three",
+)
+def _check_07_4(answer: Callable) -> int:
+    xs = np.concatenate(
+        [[-2.0, 0.0, 2.0, -5.0, 5.0]] + [r.uniform(-2, 2, 4) for r in random_cases(3, seed=74)]
+    )
+    for x in xs:
+        expect_close(_l00_result(answer, x), 3 / (1 + np.exp(-3 * x)), f"g_prime({x:.4g})", rtol=1e-6)
+    expect_close(
+        _l00_result(answer, xs), 3 / (1 + np.exp(-3 * xs)), "g_prime on an array of points", rtol=1e-6
+    )
+    return len(xs) + 1
+
+# %% ../nbs/90_exercises.ipynb #8a65eabff63a45729fe45fb5ade58bdc
+@exercise(
+    "08.1",
+    "a LeakyReLU layer",
+    hint="forward: x where x > 0, slope * x elsewhere (np.where); backward: dvalues times that "
+    "derivative, 1 or slope, chosen by the input kept from forward",
+)
+def _check_08_1(answer: Callable) -> int:
+    from nnfs.gradcheck import gradcheck
+
+    cases = [((4, 3), 0.01), ((1, 1), 0.2), ((1, 5), 0.5)]
+    cases += [
+        ((int(r.integers(1, 8)), int(r.integers(1, 6))), float(r.uniform(0.01, 0.5)))
+        for r in random_cases(6, seed=81)
+    ]
+    for (shape, slope), r in zip(cases, random_cases(len(cases), seed=810)):
+        x = r.standard_normal(shape)
+        x = np.where(x >= 0, x + 0.1, x - 0.1)  # away from the kink at 0
+        d = r.standard_normal(shape)
+        layer = answer(slope)
+        out = layer.forward(x)
+        if out is None:
+            raise NotImplementedError
+        what = f"with slope {slope:.3g}, shape {shape}"
+        expect_close(out, np.where(x > 0, x, slope * x), f"forward {what}")
+        expect_close(layer.backward(d), np.where(x > 0, d, slope * d), f"backward {what}")
+        result = gradcheck(answer(slope), x)
+        if not result.ok:
+            raise Wrong(f"gradcheck fails {what}: {result}")
+    got = answer().forward(np.array([[-1.0, 2.0]]))
+    expect_close(got, np.array([[-0.01, 2.0]]), "forward with the default slope")
+    return len(cases) + 1
+
+# %% ../nbs/90_exercises.ipynb #c3933fab20d04ec698c2621248eb3be0
+@exercise(
+    "08.2",
+    "all softmax Jacobians at once",
+    hint="s[:, :, None] * np.eye(K) puts each row on a diagonal; s[:, :, None] * s[:, None, :] is the "
+    "outer product of each row with itself",
+)
+def _check_08_2(answer: Callable) -> int:
+    shapes = [(5, 4), (1, 1), (1, 3), (3, 2)]
+    shapes += [(int(r.integers(1, 7)), int(r.integers(1, 6))) for r in random_cases(6, seed=82)]
+    for shape, r in zip(shapes, random_cases(len(shapes), seed=820)):
+        z = r.standard_normal(shape)
+        s = np.exp(z - z.max(axis=1, keepdims=True))
+        s /= s.sum(axis=1, keepdims=True)
+        expected = np.stack([np.diag(row) - np.outer(row, row) for row in s])
+        expect_close(
+            _l00_result(answer, s), expected, f"the Jacobians of softmax outputs of shape {shape}", atol=1e-12
+        )
+    return len(shapes)
+
+# %% ../nbs/90_exercises.ipynb #4dd4641cc4064e0191573fe9c69df29b
+@exercise(
+    "08.3",
+    "the batch gradient from per-sample gradients",
+    hint="the loss is the mean over the batch, so its gradient is the mean of the per-sample gradients",
+)
+def _check_08_3(answer: Callable) -> int:
+    shapes = [(10, 2, 3), (1, 2, 3), (2, 1, 1), (4, 5)]
+    shapes += [tuple(int(n) for n in r.integers(1, 12, size=3)) for r in random_cases(6, seed=83)]
+    for shape, r in zip(shapes, random_cases(len(shapes), seed=830)):
+        g = r.standard_normal(shape)
+        expect_close(
+            _l00_result(answer, g),
+            g.mean(axis=0),
+            f"the batch gradient of {shape[0]} per-sample gradients of shape {shape[1:]}",
+        )
+    return len(shapes)
+
+# %% ../nbs/90_exercises.ipynb #8309879909854d7188b41380fd92a7c3
+def _l09_book_momentum(
+    theta: np.ndarray, grads: list, lr: float, decay: float, momentum: float
+) -> np.ndarray:
+    "Reference: the book's momentum, u = momentum * u - lr_t * g; theta = theta + u, one step per gradient."
+    theta, u = np.array(theta, dtype=float), np.zeros(np.shape(theta))
+    for t, g in enumerate(grads):
+        u = momentum * u - lr / (1 + decay * t) * np.asarray(g, dtype=float)
+        theta = theta + u
+    return theta
+
+
+def _l09_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+class _l09_Params:
+    "A stand-in layer for the optimizer checkers: weights, biases and their gradients."
+
+    def __init__(self, weights: np.ndarray):
+        self.weights, self.biases = weights, np.zeros((1, weights.shape[1]))
+        self.dweights, self.dbiases = np.zeros_like(weights), np.zeros_like(self.biases)
+
+    def __repr__(self) -> str:
+        return f"layer with weights of shape {self.weights.shape}"
+
+# %% ../nbs/90_exercises.ipynb #3ed186c9a28b402fb0bc4494df01f08d
+@exercise(
+    "09.1",
+    "the book's form of momentum",
+    hint="keep u (starting at zeros), and for step t = 0, 1, ...: "
+    "u = momentum * u - lr / (1 + decay * t) * g, then theta = theta + u; work on a copy of theta",
+)
+def _check_09_1(answer: Callable) -> int:
+    cases = [(3, 0, 0.1, 0.0, 0.9), (3, 1, 0.1, 0.1, 0.9), (4, 5, 0.5, 0.0, 0.0), (2, 30, 0.1, 0.1, 0.9)]
+    for r in random_cases(12, seed=91):
+        cases.append(
+            (
+                int(r.integers(1, 6)),
+                int(r.integers(1, 40)),
+                float(r.uniform(0.01, 1)),
+                float(r.choice([0.0, r.uniform(0, 0.3)])),
+                float(r.uniform(0, 0.99)),
+            )
+        )
+    for k, (n, steps, lr, decay, mu) in enumerate(cases):
+        r = np.random.default_rng(k)
+        theta, grads = r.standard_normal(n), [r.standard_normal(n) + 1.0 for _ in range(steps)]
+        before = theta.copy()
+        got = _l09_call(answer, theta, grads, lr, decay, mu)
+        if not np.array_equal(theta, before):
+            raise Wrong("your function changed `theta` in place; work on a copy")
+        what = f"book_momentum(theta, {steps} gradients, lr={lr:.3g}, decay={decay:.3g}, momentum={mu:.3g})"
+        expect_close(got, _l09_book_momentum(theta, grads, lr, decay, mu), what, rtol=1e-9, atol=1e-12)
+    return len(cases)
+
+
+@exercise(
+    "09.2",
+    "steps until the rate halves and falls to a tenth",
+    hint="solve 1 / (1 + decay * t) = 1/2 and = 1/10 for t; steps are counted from t = 0",
+)
+def _check_09_2(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"expected a pair (steps to half, steps to a tenth), got {_fmt(answer)}")
+    if any(a is Ellipsis or a is None for a in answer):
+        raise NotImplementedError
+    half, tenth = answer
+    if (half, tenth) == (1001, 9001):
+        raise Wrong(
+            "t counts the steps already taken, from 0: the rate is lr / (1 + decay * t) at t = ..., "
+            "not one more"
+        )
+    expect_close(half, 1000, "your number of steps to half the rate", rtol=0, atol=1e-9)
+    expect_close(tenth, 9000, "your number of steps to a tenth of the rate", rtol=0, atol=1e-9)
+
+
+def _l09_effective(opt: Any, layer: Any) -> np.ndarray:
+    return opt.current_learning_rate / (np.sqrt(opt.state[layer]["weights"]["cache"]) + opt.epsilon)
+
+
+@exercise(
+    "09.3",
+    "AdaGrad's effective learning rates",
+    hint="opt.current_learning_rate / (np.sqrt(opt.state[layer]['weights']['cache']) + opt.epsilon)",
+)
+def _check_09_3(answer: Callable) -> int:
+    from nnfs.optimizers import AdaGrad
+
+    cases = 0
+    for k, r in enumerate(random_cases(8, seed=93)):
+        shape = (int(r.integers(1, 5)), int(r.integers(1, 5)))
+        opt = AdaGrad(float(r.uniform(0.1, 1)), decay=[0.0, 0.1][k % 2], epsilon=[1e-7, 1e-3][k // 4])
+        layer = _l09_Params(r.standard_normal(shape))
+        for _ in range(int(r.integers(1, 6))):
+            layer.dweights = r.standard_normal(shape) * (r.random(shape) < 0.7)  # some gradients stay zero
+            opt.step([layer])
+        got = _l09_call(answer, opt, layer)
+        expect_close(
+            got,
+            _l09_effective(opt, layer),
+            f"your rates for AdaGrad{opt.config()} after {opt.iterations} steps",
+            rtol=1e-9,
+        )
+        cases += 1
+    return cases
+
+
+@exercise(
+    "09.4",
+    "how much longer momentum's steps grow",
+    hint="with a constant gradient g, v_t = g (1 + mu + ... + mu**(t-1)) = g (1 - mu**t) / (1 - mu)",
+)
+def _check_09_4(answer: Callable) -> int:
+    cases = [(0.0, 1), (0.9, 1), (0.9, 2), (0.9, 10), (0.5, 100), (0.0, 50)]
+    cases += [(float(r.uniform(0, 0.99)), int(r.integers(1, 300))) for r in random_cases(12, seed=94)]
+    for mu, t in cases:
+        expect_close(
+            _l09_call(answer, mu, t), (1 - mu**t) / (1 - mu), f"momentum_gain({mu:.3g}, {t})", rtol=1e-9
+        )
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #cb1e1581032b452c9409d6c6813c49d1
+@exercise(
+    "10.1",
+    "Adam's first step without bias correction",
+    hint="after one step m = (1 - beta_1) g and v = (1 - beta_2) g**2; the uncorrected step is "
+    "lr * m / (sqrt(v) + eps), the corrected one lr * g / (|g| + eps), about lr",
+)
+def _check_10_1(answer: Any) -> None:
+    m, v = (1 - 0.9) * 0.5, (1 - 0.999) * 0.25
+    expected = (m / (math.sqrt(v) + 1e-7)) / (0.5 / (0.5 + 1e-7))
+    is_number = isinstance(answer, (int, float)) and not isinstance(answer, bool)
+    if is_number and abs(answer * expected - 1) < 1e-3:
+        raise Wrong(f"{answer:.4g} is the corrected step divided by the uncorrected one: turn it around")
+    expect_close(answer, expected, "your ratio", rtol=1e-3)
+
+
+def _l10_run(opt: Any, grads: np.ndarray) -> np.ndarray:
+    layer = _l09_Params(np.zeros((1, grads.shape[1])))
+    for g in grads:
+        layer.dweights = g.reshape(1, -1)
+        opt.step([layer])
+    return layer.weights[0]
+
+
+@exercise(
+    "10.2",
+    "run an optimizer over a stream of gradients",
+    hint="make the layer once, then for each gradient: layer.dweights = g; opt.step([layer]); "
+    "return layer.weights at the end",
+)
+def _check_10_2(answer: Callable) -> int:
+    from nnfs.optimizers import SGD, Adam, RMSprop
+
+    makers = [lambda: SGD(0.01), lambda: SGD(0.1, momentum=0.9), lambda: RMSprop(0.01), lambda: Adam(0.01)]
+    cases = 0
+    for k, r in enumerate(random_cases(8, seed=102)):
+        grads = r.standard_normal((int(r.integers(1, 30)), int(r.integers(1, 7))))
+        got = _l09_call(answer, makers[k % 4](), grads)
+        expected = _l10_run(makers[k % 4](), grads)
+        expect_close(
+            np.ravel(got),
+            expected,
+            f"run({makers[k % 4]()!r}, {len(grads)} gradients of length {grads.shape[1]})",
+            rtol=1e-9,
+            atol=1e-12,
+        )
+        cases += 1
+    return cases
+
+
+@exercise(
+    "10.3",
+    "RMSprop's step over Adam's, without momentum",
+    hint="Adam's v_hat is v / (1 - rho**t), and v enters through a square root",
+)
+def _check_10_3(answer: Callable) -> int:
+    cases = [(1, 0.9), (2, 0.9), (100, 0.9), (1, 0.999), (1, 0.0), (50, 0.5)]
+    cases += [(int(r.integers(1, 200)), float(r.uniform(0, 0.999))) for r in random_cases(12, seed=103)]
+    for t, rho in cases:
+        expect_close(
+            _l09_call(answer, t, rho), 1 / math.sqrt(1 - rho**t), f"step_ratio({t}, {rho:.3g})", rtol=1e-9
+        )
+    return len(cases)
+
+
+@exercise(
+    "10.4",
+    "the worst learning rate for Adam after 500 epochs",
+    hint="Adam's steps are about the learning rate per parameter: how far can 500 steps of 0.001 go?",
+)
+def _check_10_4(answer: Any) -> None:
+    if not isinstance(answer, str) or answer.strip().lower() not in ("a", "b", "c"):
+        raise Wrong(f"answer with one letter, 'a', 'b' or 'c'; got {_fmt(answer)}")
+    if answer.strip().lower() != "a":
+        raise Wrong(
+            f"'{answer.strip()}' is not the worst: compare the losses after 500 epochs of all three rates"
+        )
+
+# %% ../nbs/90_exercises.ipynb #379cbbc1e968416e875cc15c1202d7eb
+def _l11_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+def _l11_pair(answer: Any, what: str) -> tuple:
+    "A pair answer, or `NotImplementedError` while it still holds `...`."
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Wrong(f"answer with a pair {what}, got {_fmt(answer)}")
+    if any(a is Ellipsis or a is None for a in answer):
+        raise NotImplementedError
+    return tuple(answer)
+
+
+def _l11_choice(answer: Any, right: str, options: str, what: str) -> None:
+    "Check a multiple-choice answer (one letter of `options`) without revealing the right one."
+    if not isinstance(answer, str) or answer.strip().lower() not in options:
+        raise Wrong(f"answer with one letter out of {', '.join(repr(o) for o in options)}; got {answer!r}")
+    if answer.strip().lower() != right:
+        raise Wrong(f"{answer.strip().lower()!r} is not right: {what}")
+
+
+@exercise(
+    "11.1",
+    "L1 and L2 penalty of a weight matrix",
+    hint="l1 times the sum of |w| plus l2 times the sum of w squared, over every entry of the array",
+)
+def _check_11_1(answer: Callable) -> int:
+    cases = [
+        (np.array([[1.0, -2.0], [0.5, 0.0]]), 0.003, 0.002),
+        (np.zeros((2, 3)), 0.1, 0.1),
+        (np.array([[-3.0]]), 0.5, 0.0),
+        (np.array([[-3.0]]), 0.0, 0.5),
+        (np.array([[2.0, -1.0]]), 0.0, 0.0),
+    ]
+    for r in random_cases(10, seed=1101):
+        w = r.normal(size=(int(r.integers(1, 5)), int(r.integers(1, 5))))
+        cases.append((w, float(r.uniform(0, 0.1)), float(r.uniform(0, 0.1))))
+    for w, l1, l2 in cases:
+        expected = l1 * np.abs(w).sum() + l2 * np.square(w).sum()
+        expect_close(
+            _l11_call(answer, w.copy(), l1, l2), expected, f"penalty(weights={_fmt(w)}, l1={l1:g}, l2={l2:g})"
+        )
+    return len(cases)
+
+
+@exercise(
+    "11.2",
+    "steps until a weight is small: L1 against L2",
+    hint="simulate it: w -= 0.1 * gradient, with gradient 0.1*sign(w) for L1 and 2*0.1*w for L2; "
+    "count the steps",
+)
+def _check_11_2(answer: Any) -> None:
+    l1_steps, l2_steps = _l11_pair(answer, "(l1_steps, l2_steps)")
+    if l1_steps not in (99, 100):  # 1 - 99 * 0.01 lands on 0.01 up to rounding: both counts are right
+        raise Wrong(f"{l1_steps!r} steps for L1 is not right: each step moves w by the same amount, lr * l1")
+    if l2_steps != 228:
+        raise Wrong(
+            f"{l2_steps!r} steps for L2 is not right: each step multiplies w by the same factor, "
+            "1 - lr * 2 * l2; do not forget the 2 of the derivative of w**2"
+        )
+
+
+def _l11_dropout_stats(answer: Callable) -> None:
+    "The learner's dropout on 10^5 ones: the fraction zeroed and the mean output, at three rates."
+    for rate in (0.25, 0.5, 0.8):
+        out = np.asarray(_l11_call(answer, np.ones((1000, 100)), rate, np.random.default_rng(7)))
+        zeroed = float(np.mean(out == 0))
+        if abs(zeroed - rate) > 0.01:  # 10^5 draws: the fraction has a standard deviation below 0.0016
+            raise Wrong(
+                f"at rate {rate:g} you zero {zeroed:.1%} of the values; the rate is the fraction to *drop*"
+            )
+        if abs(out.mean() - 1) > 0.02:
+            raise Wrong(
+                f"at rate {rate:g} the mean output for inputs of 1 is {out.mean():.4f}, expected "
+                "about 1: the scaling keeps the expected output equal to the input"
+            )
+
+
+@exercise(
+    "11.3",
+    "inverted dropout, forward",
+    hint="keep each value with probability 1 - rate (rng.random(x.shape) < 1 - rate), zero the others, "
+    "and divide the kept ones by 1 - rate",
+)
+def _check_11_3(answer: Callable) -> int:
+    for n, r in enumerate(random_cases(6, seed=1103)):
+        x = r.normal(size=(int(r.integers(1, 6)), int(r.integers(1, 6))))
+        rate = float(r.choice([0.1, 0.25, 0.5, 0.8]))
+        out = np.asarray(_l11_call(answer, x.copy(), rate, np.random.default_rng(n)))
+        if out.shape != x.shape:
+            raise Wrong(f"the output has shape {out.shape}, the input {x.shape}")
+        kept = out != 0
+        expect_close(out[kept], x[kept] / (1 - rate), f"kept values, rate rate {rate:g} (input {_fmt(x)})")
+    _l11_dropout_stats(answer)
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    expect_close(
+        _l11_call(answer, x.copy(), 0.0, np.random.default_rng(0)), x, "the output at rate 0 (drop nothing)"
+    )
+    rng = np.random.default_rng(3)
+    first, second = (_l11_call(answer, np.ones((20, 20)), 0.5, rng) for _ in range(2))
+    if np.array_equal(first, second):
+        raise Wrong(
+            "two calls with the same generator gave the same mask: draw a fresh mask from `rng` at every call"
+        )
+    return 11
+
+
+@exercise(
+    "11.4", "why rate 1 is refused and what rate 0 does", hint="what would 1 / (1 - rate) be at rate 1?"
+)
+def _check_11_4(answer: Any) -> None:
+    _l11_choice(answer, "b", "abc", "think about which units survive at each rate, and about 1 / (1 - rate)")
+
+# %% ../nbs/90_exercises.ipynb #277c27b1587741f2af2001be3712ef0d
+def _l12_bce(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    "Reference: per-sample binary cross-entropy with the predictions clipped to [1e-7, 1 - 1e-7]."
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)), axis=-1)
+
+
+@exercise(
+    "12.1",
+    "binary cross-entropy per sample",
+    hint="-(y*log(p) + (1-y)*log(1-p)) elementwise, with p clipped to [1e-7, 1 - 1e-7] first, "
+    "then the mean over each row (axis=-1)",
+)
+def _check_12_1(answer: Callable) -> int:
+    cases = [
+        (np.array([[0.7, 0.05]]), np.array([[1, 1]])),
+        (np.array([[0.9, 0.2, 0.6], [0.3, 0.99, 0.5]]), np.array([[1, 0, 0], [0, 1, 1]])),
+        (np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1, 0], [1, 0]])),
+    ]
+    for r in random_cases(10, seed=1201):
+        shape = (int(r.integers(1, 6)), int(r.integers(1, 4)))
+        cases.append((r.uniform(0.01, 0.99, shape), r.integers(0, 2, shape)))
+    for p, y in cases:
+        expect_close(
+            _l11_call(answer, p.copy(), y.copy()), _l12_bce(p, y), f"bce(y_hat={_fmt(p)}, y={_fmt(y)})"
+        )
+    return len(cases)
+
+
+@exercise(
+    "12.2",
+    "the sigmoid as a two-class softmax",
+    hint="stack z and a column of zeros into rows (z, 0), take the softmax of each row, keep column 0",
+)
+def _check_12_2(answer: Callable) -> int:
+    from nnfs.activations import sigmoid
+
+    cases = [np.array([0.0]), np.array([-1000.0, 1000.0]), np.array([-5.0, -0.3, 2.0, 7.5])]
+    cases += [r.normal(scale=4, size=int(r.integers(1, 8))) for r in random_cases(8, seed=1202)]
+    for z in cases:
+        got = _l11_call(answer, z.copy())
+        expect_close(np.ravel(got), sigmoid(z), f"sigmoid_from_softmax({_fmt(z)})", atol=1e-12)
+    return len(cases)
+
+
+@exercise(
+    "12.3",
+    "the clipped loss and gradient of a sure, wrong prediction",
+    hint="the prediction 0 is clipped to 1e-7 before the log and before the division",
+)
+def _check_12_3(answer: Any) -> None:
+    loss, grad = (float(v) for v in _l11_pair(answer, "(loss, gradient)"))
+    if not (math.isfinite(loss) and math.isfinite(grad)):
+        raise Wrong("BinaryCrossentropy clips the prediction, so its loss and gradient are finite")
+    if not math.isclose(loss, -math.log(1e-7), rel_tol=1e-4):
+        raise Wrong(f"the loss {loss:g} is not right: it is -log of the clipped probability of the truth")
+    if not math.isclose(grad, -1e7, rel_tol=1e-4):
+        raise Wrong(
+            f"the gradient {grad:g} is not right: look at its sign, and at -(y/p - (1-y)/(1-p)) "
+            "with N = J = 1"
+        )
+
+
+@exercise(
+    "12.4",
+    "false positives and false negatives at a threshold",
+    hint="predicted 1 means probability > threshold (strictly); "
+    "a false positive is a predicted 1 with label 0",
+)
+def _check_12_4(answer: Callable) -> int:
+    probs, labels = np.array([[0.5], [0.9], [0.95], [0.2]]), np.array([[0], [1], [0], [1]])
+    cases = [(probs, labels, 0.5), (probs, labels, 0.9)]  # probabilities exactly at the threshold
+    for r in random_cases(8, seed=1204):
+        n = int(r.integers(1, 30))
+        cases.append((r.uniform(0, 1, (n, 1)), r.integers(0, 2, (n, 1)), float(r.choice([0.3, 0.5, 0.9]))))
+    for p, y, t in cases:
+        pred = p > t
+        expected = (int(np.sum(pred & (y == 0))), int(np.sum(~pred & (y == 1))))
+        got = _l11_call(answer, p.copy(), y.copy(), t)
+        got = tuple(int(v) for v in got) if isinstance(got, (tuple, list)) and len(got) == 2 else got
+        expect_equal(
+            got,
+            expected,
+            f"(false positives, false negatives) at threshold {t:g} for "
+            f"probabilities {_fmt(p.ravel())} and labels {_fmt(y.ravel())}",
+        )
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #db7b79bc585a40fcaf58bf750017e135
+@exercise(
+    "13.1",
+    "mean squared and mean absolute error",
+    hint="the mean over every number of (target - prediction)**2, and of |target - prediction|",
+)
+def _check_13_1(answer: Callable) -> int:
+    cases = [
+        (np.array([[2.0], [0.0], [1.0]]), np.array([[1.0], [0.0], [4.0]])),
+        (np.ones((2, 2)), np.ones((2, 2))),
+        (np.array([[0.5, -1.0]]), np.array([[0.8, -2.0]])),
+    ]
+    for r in random_cases(10, seed=1301):
+        shape = (int(r.integers(1, 7)), int(r.integers(1, 4)))
+        cases.append((r.normal(size=shape), r.normal(size=shape)))
+    for p, t in cases:
+        got = _l11_call(answer, p.copy(), t.copy())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Wrong(f"return a pair (mse, mae), got {_fmt(got)}")
+        what = f"of predictions {_fmt(p)} for targets {_fmt(t)}"
+        expect_close(got[0], np.mean((t - p) ** 2), "the MSE " + what)
+        expect_close(got[1], np.mean(np.abs(t - p)), "the MAE " + what)
+    return len(cases)
+
+
+@exercise(
+    "13.2",
+    "the best constant under MSE and under MAE",
+    hint="run the descent long enough; then compare each constant with the mean and the median",
+)
+def _check_13_2(answer: Any) -> None:
+    c_mse, c_mae = (float(v) for v in _l11_pair(answer, "(c_mse, c_mae)"))
+    if abs(c_mse - 22) > 0.05:
+        raise Wrong(f"c_mse = {c_mse:g} is not the minimizer of the MSE")
+    if abs(c_mae - 3) > 0.05:
+        raise Wrong(f"c_mae = {c_mae:g} is not the minimizer of the MAE")
+
+
+@exercise(
+    "13.3",
+    "is a ReLU first layer blind somewhere?",
+    hint="compute max(0, X @ weights + biases): the network is stuck if some row (some x) is 0 in "
+    "every column",
+)
+def _check_13_3(answer: Callable) -> int:
+    X = np.linspace(0, 1, 200, endpoint=False).reshape(-1, 1)
+    cases = [
+        (np.array([[1.0, -1.0]]), np.array([[0.1, 0.2]]), False),  # some neuron is on at every x
+        (np.array([[1.0, 2.0]]), np.array([[-0.5, -0.6]]), True),  # all off for x < 0.3
+        (np.array([[-1.0, 1.0]]), np.array([[0.5, -0.5]]), True),  # all off at x = 0.5
+        (np.array([[1.0, -1.0]]), np.array([[0.0, 0.0]]), True),  # at x = 0 both are exactly 0
+        (np.array([[-1.0, 0.0]]), np.array([[2.0, -1.0]]), False),
+    ]  # one dead neuron, one always on
+    for r in random_cases(12, seed=1303):
+        k = int(r.integers(1, 6))
+        w, b = r.normal(size=(1, k)), r.normal(scale=0.5, size=(1, k))
+        cases.append((w, b, bool(np.any(np.maximum(0, X @ w + b).max(axis=1) == 0))))
+    for w, b, expected in cases:
+        got = _l11_call(answer, w.copy(), b.copy(), X.copy())
+        if not isinstance(got, (bool, np.bool_)):
+            raise Wrong(f"return True or False, got {_fmt(got)}")
+        expect_equal(
+            bool(got), expected, f"is_stuck(weights={_fmt(w)}, biases={_fmt(b)}, X = 200 points in [0, 1))"
+        )
+    return len(cases)
+
+
+@exercise(
+    "13.4",
+    "regression accuracy with a tolerance",
+    hint="precision = std(y) / divisor; count the predictions with |prediction - y| < precision (strictly)",
+)
+def _check_13_4(answer: Callable) -> int:
+    y = np.array([[-1.0], [1.0], [-1.0], [1.0]])  # std 1: with divisor 2 the tolerance is 0.5
+    cases = [(y + np.array([[0.0], [0.5], [-0.25], [1.5]]), y, 2.0)]  # an error of exactly 0.5 does not count
+    for r in random_cases(10, seed=1304):
+        n = int(r.integers(2, 30))
+        yy = r.normal(size=(n, 1))
+        cases.append((yy + r.normal(scale=0.02, size=(n, 1)), yy, float(r.choice([25, 250, 2500]))))
+    for p, t, d in cases:
+        expected = float(np.mean(np.abs(p - t) < np.std(t) / d))
+        expect_close(
+            _l11_call(answer, p.copy(), t.copy(), d),
+            expected,
+            f"regression_accuracy({_fmt(p.ravel())}, y={_fmt(t.ravel())}, divisor={d:g})",
+        )
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #916684f9a58a4a2aa5f864670399430d
+@exercise(
+    "14.1",
+    "count a model's trainable numbers",
+    hint="for each layer, add up the sizes of the arrays its parameters() returns (weights and biases)",
+)
+def _check_14_1(answer: Callable) -> int:
+    from types import SimpleNamespace
+
+    from nnfs.activations import ReLU, Softmax
+    from nnfs.layers import Dense, Dropout
+
+    shapes = [[2, 128, 3], [1, 64, 64, 1], [5, 1], [3, 7, 2, 4]]
+    for sizes in shapes:
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [Dense(n_in, n_out, init="zeros"), ReLU(), Dropout(0.1)]
+        layers[-2:] = [Softmax()]
+        trainable = [layer for layer in layers if isinstance(layer, Dense)]
+        model = SimpleNamespace(layers=layers, trainable_layers=trainable)
+        expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        expect_equal(_l11_call(answer, model), expected, f"n_parameters of a model with layer sizes {sizes}")
+    return len(shapes)
+
+
+@exercise(
+    "14.2",
+    "fused against chained softmax gradients",
+    hint="are the two gradients equal as formulas? Are they computed by the same float operations?",
+)
+def _check_14_2(answer: Any) -> None:
+    _l11_choice(answer, "b", "abc", "compare what the formulas say with what float32 arithmetic does")
+
+
+@exercise("14.3", "dropout at training and at inference", hint="which of the two modes draws a random mask?")
+def _check_14_3(answer: Any) -> None:
+    _l11_choice(answer, "a", "abc", "a fresh random mask is drawn at every training pass, none at inference")
+
+# %% ../nbs/90_exercises.ipynb #33b0902fd34d4ace834912fa1002cf8e
+def _l15_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+_L15_CODES = (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)
+
+
+@exercise(
+    "15.1",
+    "read an IDX header: type code and shape",
+    hint="byte 2 is the type code, byte 3 the number of dimensions d; then d big-endian unsigned "
+    "32-bit sizes: struct.unpack('>dI', data[4:4 + 4 * d])",
+)
+def _check_15_1(answer: Callable) -> int:
+    cases = [
+        (0x08, (60000, 28, 28)),
+        (0x08, (10000,)),
+        (0x0D, (1,)),
+        (0x0E, (2**32 - 1, 0, 3)),
+        (0x09, (256, 1)),
+    ]
+    for r in random_cases(10, seed=15):
+        shape = tuple(int(d) for d in r.integers(0, 70000, r.integers(1, 5)))
+        cases.append((int(r.choice(_L15_CODES)), shape))
+    for code, shape in cases:
+        sizes = b"".join(d.to_bytes(4, "big") for d in shape)
+        data = bytes([0, 0, code, len(shape)]) + sizes + bytes(range(7))
+        got = _l15_call(answer, data)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Wrong(f"expected a pair (type code, shape), got {_fmt(got)}")
+        try:
+            got = (int(got[0]), tuple(int(d) for d in got[1]))
+        except (TypeError, ValueError):
+            raise Wrong(f"expected a number and a tuple of sizes, got {_fmt(got)}")
+        expect_equal(got, (code, shape), f"your answer for the header {data[: 4 + 4 * len(shape)].hex(' ')}")
+    return len(cases)
+
+
+@exercise(
+    "15.2",
+    "write a float32 array as a raw IDX file",
+    hint="header: bytes([0, 0, 0x0D, a.ndim]) + struct.pack(f'>{a.ndim}I', *a.shape); "
+    "values: a.astype('>f4').tobytes()",
+)
+def _check_15_2(answer: Callable) -> int:
+    arrays = [
+        np.array([1.5], np.float32),
+        np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5,
+        np.zeros((0, 4), np.float32),
+        np.full((1, 1, 2), -0.1, np.float32),
+    ]
+    for r in random_cases(6, seed=152):
+        arrays.append(r.standard_normal(tuple(r.integers(1, 5, r.integers(1, 4)))).astype(np.float32))
+    for a in arrays:
+        expected = bytes([0, 0, 0x0D, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+        expected += a.astype(">f4").tobytes()
+        got = _l15_call(answer, a.copy())
+        if not isinstance(got, (bytes, bytearray)):
+            raise Wrong(f"expected bytes, got {type(got).__name__}")
+        if bytes(got) != expected:
+            n = next(
+                (i for i in range(min(len(got), len(expected))) if got[i] != expected[i]),
+                min(len(got), len(expected)),
+            )
+            raise Wrong(
+                f"for an array of shape {a.shape} your {len(got)} bytes differ from the expected "
+                f"{len(expected)} (first difference at byte {n}; the header has {4 + 4 * a.ndim} "
+                "bytes)"
+            )
+    return len(arrays)
+
+
+@exercise(
+    "15.3",
+    "mean input under two scalings, and the background fraction",
+    hint="convert to float first (uint8 arithmetic wraps around): x / 255 and (x - 127.5) / 127.5; "
+    "the background is where the raw pixel == 0",
+)
+def _check_15_3(answer: Callable) -> int:
+    batches = [
+        np.zeros((2, 3, 3), np.uint8),
+        np.full((1, 4, 4), 255, np.uint8),
+        np.array([[[0, 255], [128, 1]]], np.uint8),
+    ]
+    for r in random_cases(8, seed=153):
+        x = r.integers(0, 256, (int(r.integers(1, 6)), 5, 5)).astype(np.uint8)
+        x[r.random(x.shape) < 0.5] = 0
+        batches.append(x)
+    for x in batches:
+        f = x.astype(np.float64)
+        expected = (np.mean(f / 255), np.mean((f - 127.5) / 127.5), np.mean(x == 0))
+        got = _l15_call(answer, x.copy())
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise Wrong(
+                "expected three numbers (mean [0, 1], mean [-1, 1], background fraction), got " + _fmt(got)
+            )
+        for g, e, what in zip(got, expected, ("mean in [0, 1]", "mean in [-1, 1]", "background fraction")):
+            expect_close(
+                g, e, f"your {what} for images {_fmt(x.reshape(len(x), -1)[0])}...", rtol=1e-6, atol=1e-9
+            )
+    return len(batches)
+
+
+@exercise(
+    "15.4",
+    "a stratified split: the same number of validation samples per class",
+    hint="for each class c: rng.choice(np.flatnonzero(y == c), per_class, replace=False); the training "
+    "indices are all the others (np.setdiff1d)",
+)
+def _check_15_4(answer: Callable) -> int:
+    cases = [(np.array([0, 1, 0, 1, 2, 2, 2]), 1), (np.repeat(np.arange(3), 4), 4), (np.array([5, 5, 7]), 0)]
+    for r in random_cases(6, seed=154):
+        cases.append((r.integers(0, int(r.integers(2, 8)), 300), int(r.integers(1, 10))))
+    for y, k in cases:
+        got = _l15_call(answer, y.copy(), k, np.random.default_rng(1))
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise Wrong(f"expected a pair (train_idx, val_idx), got {_fmt(got)}")
+        tr, va = (np.asarray(a).astype(np.int64).ravel() for a in got)
+        what = f"for labels {_fmt(y)} and per_class={k}"
+        counts = {int(c): int(np.sum(y[va] == c)) for c in np.unique(y)}
+        if any(v != k for v in counts.values()) or len(va) != k * len(counts):
+            raise Wrong(f"{what} your validation set has these counts per class: {counts}; expected {k} each")
+        if len(np.intersect1d(tr, va)) or sorted(np.r_[tr, va].tolist()) != list(range(len(y))):
+            raise Wrong(f"{what} every index must be in exactly one of the two parts")
+    y = np.repeat(np.arange(4), 50)
+    draws = {
+        tuple(np.sort(np.asarray(_l15_call(answer, y, 5, np.random.default_rng(s))[1]))) for s in range(4)
+    }
+    if len(draws) == 1:
+        raise Wrong("four different generators gave the same validation set: draw it with rng")
+    return len(cases) + 4
+
+# %% ../nbs/90_exercises.ipynb #f5a1fa73e5044315a093ec459c9be902
+def _l16_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+@exercise(
+    "16.1",
+    "steps per epoch",
+    hint="the last batch may be smaller, so round up: ceil(n / batch_size), i.e. -(-n // batch_size); "
+    "batch_size=None means one step",
+)
+def _check_16_1(answer: Callable) -> int:
+    cases = [
+        (50000, 128, 391),
+        (50000, 32, 1563),
+        (50000, 512, 98),
+        (1280, 128, 10),
+        (1, 1, 1),
+        (5, 10, 1),
+        (129, 128, 2),
+        (7, None, 1),
+    ]
+    cases += [
+        (int(n), int(b), -(-int(n) // int(b)))
+        for r in random_cases(8, seed=161)
+        for n, b in [r.integers(1, 5000, 2)]
+    ]
+    for n, b, expected in cases:
+        expect_equal(_l16_call(answer, n, b), expected, f"steps_per_epoch({n}, {b})")
+    return len(cases)
+
+
+@exercise(
+    "16.2",
+    "the batches of one shuffled epoch",
+    hint="perm = rng.permutation(n), then the pieces perm[i:i + batch_size] for i in range(0, n, batch_size)",
+)
+def _check_16_2(answer: Callable) -> int:
+    cases = [(10, 3), (12, 4), (1, 5), (5, 5), (100, 32), (7, 1)]
+    for n, b in cases:
+        got = _l16_call(answer, n, b, np.random.default_rng(n))
+        try:
+            parts = [np.asarray(p).astype(np.int64).ravel() for p in got]
+        except (TypeError, ValueError):
+            raise Wrong(f"expected a list of index arrays, got {_fmt(got)}")
+        sizes = [len(p) for p in parts]
+        expected = [b] * (n // b) + ([n % b] if n % b else [])
+        if sizes != expected:
+            raise Wrong(f"epoch_batches({n}, {b}, rng) gave batches of sizes {sizes}, expected {expected}")
+        if sorted(np.concatenate(parts).tolist()) != list(range(n)):
+            raise Wrong(
+                f"epoch_batches({n}, {b}, rng): together the batches must hold each index 0..{n - 1} once"
+            )
+    runs = [np.concatenate(_l16_call(answer, 100, 32, np.random.default_rng(s))) for s in (0, 0, 1)]
+    if not np.array_equal(runs[0], runs[1]):
+        raise Wrong("the same generator must give the same batches")
+    if np.array_equal(runs[0], runs[2]) or np.array_equal(runs[0], np.arange(100)):
+        raise Wrong("the order does not change with the generator: shuffle with rng.permutation(n)")
+    return len(cases) + 3
+
+
+@exercise(
+    "16.3",
+    "after how many steps decay halves the learning rate",
+    hint="solve lr0 / (1 + decay * t) = lr0 / 2 for t",
+)
+def _check_16_3(answer: Any) -> None:
+    expect_close(answer, 1000, "your number of steps", rtol=0, atol=1e-9)
+
+
+@exercise(
+    "16.4",
+    "running mean of the epoch or loss of the final weights",
+    hint="the running mean includes batches seen with the older weights of the early epoch",
+)
+def _check_16_4(answer: Any) -> None:
+    if not isinstance(answer, str) or answer.strip().lower() not in ("a", "b"):
+        raise Wrong(f'answer "a" or "b", got {_fmt(answer)}')
+    if answer.strip().lower() != "b":
+        raise Wrong('"a" is the larger one: measure both and compare')
+
+# %% ../nbs/90_exercises.ipynb #28d3efd5258a48a79c179ea5c6759f01
+def _l17_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+def _l17_cms() -> list[np.ndarray]:
+    "Confusion matrices to grade with: small fixed ones, one with a class never predicted, random ones."
+    cms = [np.array([[5, 1], [2, 8]]), np.array([[3, 0, 1], [0, 0, 0], [2, 0, 4]]), np.array([[7]])]
+    for r in random_cases(8, seed=171):
+        k = int(r.integers(2, 11))
+        cms.append(r.integers(0, 50, (k, k)) + np.diag(r.integers(50, 200, k)))
+    return cms
+
+
+@exercise(
+    "17.1",
+    "precision of every class",
+    hint="read the matrix by columns: C[j, j] / C[:, j].sum(); a class never predicted gets NaN",
+)
+def _check_17_1(answer: Callable) -> int:
+    for cm in _l17_cms():
+        cols = cm.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = np.where(cols > 0, np.diag(cm) / cols, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            got = np.asarray(_l17_call(answer, cm.copy()), dtype=float)
+        if got.shape != expected.shape or not np.allclose(got, expected, equal_nan=True):
+            raise Wrong(
+                f"for the confusion matrix {_fmt(cm)} your precision is {_fmt(got)}, expected "
+                f"{_fmt(expected)}"
+            )
+    return len(_l17_cms())
+
+
+@exercise(
+    "17.2",
+    "top-k accuracy",
+    hint="np.argsort(probs, axis=1)[:, -k:] are the k most probable classes of each row; a row "
+    "counts when its label is among them",
+)
+def _check_17_2(answer: Callable) -> int:
+    n_cases = 0
+    for r in random_cases(8, seed=172):
+        n, c = int(r.integers(1, 40)), int(r.integers(2, 11))
+        logits = r.standard_normal((n, c))
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        y = r.integers(0, c, n)
+        for k in sorted({1, 2, c - 1, c}):
+            if k < 1:
+                continue
+            top = np.argsort(probs, axis=1)[:, -k:]
+            expected = float(np.mean((top == y[:, None]).any(axis=1)))
+            expect_close(
+                _l17_call(answer, probs.copy(), y.copy(), k),
+                expected,
+                f"top_k_accuracy with k={k} on {n} rows of {c} classes",
+                rtol=1e-9,
+            )
+            n_cases += 1
+    return n_cases
+
+
+@exercise(
+    "17.3",
+    "the confusion matrix of groups of classes",
+    hint="G[a, b] sums C[i, j] over the classes i of group a and j of group b: "
+    "np.add.at(G, (group[i], group[j]), C[i, j]) over all i, j",
+)
+def _check_17_3(answer: Callable) -> int:
+    cms = _l17_cms()
+    for cm, r in zip(cms, random_cases(len(cms), seed=173)):
+        k = len(cm)
+        n_groups = int(r.integers(1, k + 1))
+        group = np.r_[np.arange(n_groups), r.integers(0, n_groups, k - n_groups)][r.permutation(k)]
+        expected = np.zeros((n_groups, n_groups), dtype=np.int64)
+        np.add.at(expected, (group[:, None].repeat(k, 1), group[None, :].repeat(k, 0)), cm)
+        got = np.asarray(_l17_call(answer, cm.copy(), group.copy(), n_groups))
+        expect_equal(
+            got.astype(np.int64) if got.dtype.kind in "iuf" else got,
+            expected,
+            f"your group matrix for groups {group.tolist()} of the matrix {_fmt(cm)}",
+        )
+    return len(cms)
+
+# %% ../nbs/90_exercises.ipynb #3f9bc0b9dd2c44919cc8dcca39b469f8
+def _npz_cases(folder: str, rng: np.random.Generator, i: int) -> tuple[str, dict]:
+    "An .npz file of random arrays (names, dtypes, shapes) in `folder`, and what it holds."
+    dtypes = ["float32", "float64", "uint8", "int16", ">f4"]
+    arrays = {}
+    for k in range(int(rng.integers(1, 5))):
+        shape = tuple(int(s) for s in rng.integers(0, 5, size=int(rng.integers(0, 4))))
+        arrays[f"a{k}.part{int(rng.integers(10))}"] = np.zeros(
+            shape, dtype=dtypes[int(rng.integers(len(dtypes)))]
+        )
+    path = f"{folder}/case{i}.npz"
+    np.savez(path, **arrays)
+    return path, {name: (str(a.dtype), a.shape) for name, a in arrays.items()}
+
+
+@exercise(
+    "18.1",
+    "read the headers of an .npz file",
+    hint="for each zip member: read_magic(f), then read_array_header_1_0(f) gives (shape, fortran, dtype); "
+    "the name is the member's file name without '.npy'",
+)
+def _check_18_1(answer: Callable) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        for i, rng in enumerate(random_cases(12, seed=18)):
+            path, want = _npz_cases(folder, rng, i)
+            got = answer(path)
+            if not isinstance(got, dict):
+                raise Wrong(f"array_headers returned {_fmt(got)}, expected a dict")
+            expect_equal(sorted(got), sorted(want), f"the array names of a file holding {sorted(want)}")
+            for name, (dtype, shape) in want.items():
+                g = got[name]
+                if not isinstance(g, tuple) or len(g) != 2:
+                    raise Wrong(f"the entry for {name!r} is {_fmt(g)}, expected a (dtype, shape) pair")
+                expect_equal(str(np.dtype(g[0])), str(np.dtype(dtype)), f"the dtype of {name!r}")
+                expect_equal(tuple(g[1]), shape, f"the shape of {name!r}")
+    return 12
+
+# %% ../nbs/90_exercises.ipynb #0e382214b5f147d187d36a2058b9c724
+@exercise(
+    "18.2",
+    "a saveable LeakyReLU layer",
+    hint="forward: np.where(x > 0, x, alpha * x); backward: np.where(x > 0, dvalues, alpha * dvalues); "
+    "config() returns {'alpha': alpha}; decorate the class with @register_layer",
+)
+def _check_18_2(answer: type) -> int:
+    import tempfile
+    from nnfs.activations import Softmax
+    from nnfs.layers import Dense
+    from nnfs.model import Model
+    from nnfs.serialization import load_model, register_layer, save_model
+
+    if not isinstance(answer, type):
+        raise Wrong(f"expected the class LeakyReLU, got {_fmt(answer)}")
+    register_layer(answer)
+    n = 0
+    for rng in random_cases(6, seed=182):
+        alpha = float(rng.uniform(0.01, 0.5))
+        x = rng.normal(size=(4, 5))
+        x[0, 0] = 0.0
+        layer = answer(alpha)
+        expect_close(layer.forward(x), np.where(x > 0, x, alpha * x), f"forward with alpha={alpha:.3f}")
+        d = rng.normal(size=x.shape)
+        expect_close(layer.backward(d), np.where(x > 0, d, alpha * d), f"backward with alpha={alpha:.3f}")
+        expect_equal(layer.config(), {"alpha": alpha}, "config()")
+        model = Model([Dense(5, 3, rng=rng), answer(alpha), Dense(3, 2, rng=rng), Softmax()]).finalize()
+        with tempfile.TemporaryDirectory() as folder:
+            save_model(model, f"{folder}/m.npz")
+            back = load_model(f"{folder}/m.npz")
+        expect_close(back.layers[1].alpha, alpha, "alpha after a save/load round trip")
+        expect_close(back.predict(x), model.predict(x), "the loaded model's predictions")
+        n += 1
+    expect_close(answer().alpha, 0.01, "the default alpha")
+    return n
+
+# %% ../nbs/90_exercises.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
+@exercise(
+    "18.3",
+    "resume training from a saved model",
+    hint="load_model(path) restores the optimizer saved with include_optimizer=True; then "
+    "model.train(X, y, epochs=epochs, batch_size=32, progress=False, rng=np.random.default_rng(0))",
+)
+def _check_18_3(answer: Callable) -> int:
+    import tempfile
+    from nnfs.activations import ReLU, Softmax
+    from nnfs.layers import Dense
+    from nnfs.losses import CategoricalCrossentropy
+    from nnfs.model import Model
+    from nnfs.optimizers import Adam
+    from nnfs.serialization import save_model
+
+    n = 0
+    for rng in random_cases(3, seed=183):
+        X, y = rng.normal(size=(96, 4)).astype(np.float32), rng.integers(0, 3, 96)
+        seed = int(rng.integers(1000))
+
+        def build():
+            r = np.random.default_rng(seed)
+            return (
+                Model(
+                    [
+                        Dense(4, 8, rng=r, weight_scale=0.5),
+                        ReLU(),
+                        Dense(8, 3, rng=r, weight_scale=0.5),
+                        Softmax(),
+                    ]
+                )
+                .set(loss=CategoricalCrossentropy(), optimizer=Adam(0.01, decay=0.01))
+                .finalize()
+            )
+
+        straight = build()
+        straight.train(X, y, epochs=2, batch_size=32, progress=False, rng=np.random.default_rng(1))
+        with tempfile.TemporaryDirectory() as folder:
+            save_model(straight, f"{folder}/m.npz", include_optimizer=True)
+            straight.train(X, y, epochs=2, batch_size=32, progress=False, rng=np.random.default_rng(0))
+            got = answer(f"{folder}/m.npz", X, y, 2)
+        if got is None:
+            raise Wrong("resume returned None: return the model")
+        if getattr(got.optimizer, "iterations", None) != straight.optimizer.iterations:
+            raise Wrong(
+                f"the optimizer made {getattr(got.optimizer, 'iterations', None)} steps in total, the "
+                f"uninterrupted run {straight.optimizer.iterations}: was its state loaded and were the "
+                "epochs and batch size right?"
+            )
+        expect_close(
+            got.layers[0].weights, straight.layers[0].weights, "the first layer's weights", rtol=0, atol=0
+        )
+        n += 1
+    return n
+
+# %% ../nbs/90_exercises.ipynb #a50416e276a0479cbe66534ed1713a40
+@exercise(
+    "18.4",
+    "what a crash during save leaves behind",
+    hint="the new file is written under a temporary name and renamed over the old one only when complete",
+)
+def _check_18_4(answer: Any) -> int:
+    if not isinstance(answer, str) or answer.strip().lower() not in ("a", "b", "c", "d"):
+        raise Wrong(f"answer with one letter, a, b, c or d; got {_fmt(answer)}")
+    if answer.strip().lower() != "b":
+        raise Wrong(
+            f"({answer.strip().lower()}) is not what happens: "
+            "save_model never writes into the file at the path"
+        )
+    return 1
+
+# %% ../nbs/90_exercises.ipynb #46a27a456b804aa2a380d5edf15a5daf
+def _abstain_reference(confidence: np.ndarray, correct: np.ndarray, target: float) -> float | None:
+    for t in np.sort(np.unique(confidence)):
+        if correct[confidence >= t].mean() >= target:
+            return float(t)
+    return None
+
+
+@exercise(
+    "19.1",
+    "the smallest confidence threshold that reaches a target accuracy",
+    hint="try the distinct confidences from the smallest up; keep predictions with confidence >= t "
+    "(not >); return the first t whose kept predictions are at least `target` correct",
+)
+def _check_19_1(answer: Callable) -> int:
+    cases = [
+        (np.array([0.9, 0.5, 0.7]), np.array([True, False, True]), 1.0),
+        (np.array([0.6]), np.array([False]), 0.5),
+        (np.array([0.4, 0.4, 0.8]), np.array([True, False, True]), 0.6),
+        (np.array([0.3, 0.9]), np.array([True, True]), 0.97),
+    ]
+    for rng in random_cases(15, seed=191):
+        n = int(rng.integers(5, 60))
+        conf = np.round(rng.uniform(0.1, 1, n), 2)
+        correct = rng.random(n) < conf
+        cases.append((conf, correct, float(rng.choice([0.8, 0.9, 0.97]))))
+    for conf, correct, target in cases:
+        want = _abstain_reference(conf, correct, target)
+        got = answer(conf.copy(), correct.copy(), target)
+        what = f"the threshold for confidences {_fmt(conf)}, correct {_fmt(correct)}, target {target}"
+        if want is None:
+            if got is not None:
+                raise Wrong(f"{what} is {_fmt(got)}, expected None (no threshold reaches it)")
+        else:
+            expect_close(got, want, what)
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #1944c39560714e6e80c856f20744a8e5
+@exercise(
+    "19.2",
+    "center a crop on a square canvas",
+    hint="top = (size - h) // 2 and left = (size - w) // 2 (the extra pixel of an odd margin goes below "
+    "and to the right); the canvas has the crop's dtype",
+)
+def _check_19_2(answer: Callable) -> int:
+    cases = [
+        (np.ones((1, 1)), 3),
+        (np.ones((28, 28)), 28),
+        (np.arange(6.0).reshape(2, 3), 5),
+        (np.ones((3, 1)), 4),
+    ]
+    for rng in random_cases(12, seed=192):
+        size = int(rng.integers(2, 12))
+        h, w = int(rng.integers(1, size + 1)), int(rng.integers(1, size + 1))
+        cases.append((rng.integers(1, 255, (h, w)).astype(np.uint8), size))
+    for crop, size in cases:
+        want = np.zeros((size, size), dtype=crop.dtype)
+        top, left = (size - crop.shape[0]) // 2, (size - crop.shape[1]) // 2
+        want[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+        got = answer(crop.copy(), size)
+        if got is None:
+            raise Wrong("center_box returned None: did you forget to return the canvas?")
+        expect_equal(
+            np.asarray(got), want, f"a {crop.shape[0]}x{crop.shape[1]} crop centered on {size}x{size}"
+        )
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #d6ca27006b894b04b6fc8b79396e2797
+@exercise(
+    "19.3",
+    "shift images to the right",
+    hint="out = np.zeros_like(images); out[:, :, k:] = images[:, :, :width - k] "
+    "(k = 0 leaves them unchanged)",
+)
+def _check_19_3(answer: Callable) -> int:
+    n = 0
+    for rng in random_cases(8, seed=193):
+        images = rng.integers(1, 255, (int(rng.integers(1, 4)), 28, 28)).astype(np.uint8)
+        for k in (0, 1, int(rng.integers(2, 28))):
+            want = np.zeros_like(images)
+            want[:, :, k:] = images[:, :, : 28 - k]
+            got = answer(images.copy(), k)
+            if got is None:
+                raise Wrong("shift_right returned None: did you forget to return the images?")
+            expect_equal(np.asarray(got), want, f"images shifted by {k}")
+            n += 1
+    return n
+
+# %% ../nbs/90_exercises.ipynb #f61877af4e7f4313ad8234302950b331
+def _tie_reference(a: list, b: list) -> bool:
+    spread = max(max(a) - min(a), max(b) - min(b))
+    return abs(float(np.mean(a)) - float(np.mean(b))) <= spread
+
+
+@exercise(
+    "20.1",
+    "a difference smaller than the seed-to-seed spread is a tie",
+    hint="spread = the larger of (max - min) of the two lists; a tie when |mean(a) - mean(b)| <= spread",
+)
+def _check_20_1(answer: Callable) -> int:
+    cases = [
+        ([0.9], [0.9]),
+        ([0.9], [0.91]),
+        ([0.90, 0.91], [0.905]),
+        ([0.88, 0.90], [0.93, 0.94]),
+        ([0.5, 0.7], [0.8, 0.8]),
+        ([0.8, 0.8], [0.5, 0.7]),
+    ]
+    for rng in random_cases(20, seed=201):
+        a = list(np.round(rng.uniform(0.85, 0.9, int(rng.integers(1, 5))), 4))
+        b = list(np.round(rng.uniform(0.85, 0.9, int(rng.integers(1, 5))) + rng.choice([0, 0.02, 0.05]), 4))
+        cases.append((a, b))
+    for a, b in cases:
+        got = answer(list(a), list(b))
+        if not isinstance(got, (bool, np.bool_)):
+            raise Wrong(f"is_tie returned {_fmt(got)}, expected True or False")
+        expect_equal(bool(got), _tie_reference(a, b), f"is_tie({a}, {b})")
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #84d5ab97d17b4c38ab41a2b065bbd0c0
+@exercise(
+    "20.2",
+    "the best epoch",
+    hint="epochs count from 1; on equal accuracies the earliest epoch wins (np.argmax returns the first)",
+)
+def _check_20_2(answer: Callable) -> int:
+    cases = [[0.5], [0.8, 0.9, 0.9], [0.9, 0.8], [0.1, 0.2, 0.3]]
+    for rng in random_cases(15, seed=202):
+        cases.append(list(np.round(rng.uniform(0.8, 0.9, int(rng.integers(1, 20))), 2)))
+    for accs in cases:
+        expect_equal(answer(list(accs)), int(np.argmax(accs)) + 1, f"the best epoch of {accs}")
+    return len(cases)
+
+# %% ../nbs/90_exercises.ipynb #35ffc1ce1c7b4df9ace1bc936b8b1dc2
+def _gain_reference(runs: list, hidden: list) -> float:
+    best = lambda rate: [
+        max(r["val_accuracy"])
+        for r in runs
+        if r["hidden"] == hidden and r["dropout"] == rate and r["decay"] == 5e-4
+    ]
+    return float(np.mean(best(0.1)) - np.mean(best(0.0)))
+
+
+@exercise(
+    "20.3",
+    "what dropout gains, over seeds",
+    hint="for runs with these hidden sizes and decay 5e-4: the mean over seeds of each run's best "
+    "validation accuracy with dropout 0.1, minus the same with dropout 0",
+)
+def _check_20_3(answer: Callable) -> int:
+    n = 0
+    for rng in random_cases(10, seed=203):
+        runs = []
+        for hidden in ([256, 128], [512, 256]):
+            for rate in (0.0, 0.1, 0.2):
+                for decay in (1e-4, 5e-4):
+                    for seed in range(int(rng.integers(1, 4))):
+                        runs.append(
+                            {
+                                "hidden": hidden,
+                                "dropout": rate,
+                                "decay": decay,
+                                "seed": seed,
+                                "val_accuracy": list(np.round(rng.uniform(0.8, 0.9, 5), 4)),
+                            }
+                        )
+        for hidden in ([256, 128], [512, 256]):
+            expect_close(answer(runs, hidden), _gain_reference(runs, hidden), f"the gain for hidden {hidden}")
+            n += 1
+    return n
+
+# %% ../nbs/90_exercises.ipynb #76127f4a2f6a44fba749ea7800e59d51
+@exercise(
+    "21.1",
+    "matrix-product FLOPs of a wider network's epoch",
+    hint="per sample and layer: 2 * n_in * n_out FLOPs for the forward product, the same for dweights, "
+    "and the same for dinputs except in the first layer; times 60,000 samples",
+)
+def _check_21_1(answer: Any) -> None:
+    per_sample = 2 * (2 * 784 * 256 + 3 * 256 * 256 + 3 * 256 * 10)
+    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
+        if answer == 60_000 * (per_sample + 2 * 784 * 256):
+            raise Wrong("that counts the input gradient of the first layer, which the model never computes")
+        if answer == 60_000 * per_sample / 2:
+            raise Wrong("a multiply-add is two floating-point operations")
+        if answer == per_sample:
+            raise Wrong("that is one sample; an epoch has 60,000")
+    expect_close(answer, 60_000 * per_sample, "your FLOP count", rtol=1e-9)
+
+
+@exercise(
+    "21.2",
+    "SGD with momentum, in place and without allocations",
+    hint="v *= mu; v += g; np.multiply(v, lr, out=scratch); p -= scratch",
+)
+def _check_21_2(answer: Callable) -> int:
+    import dis
+    import tracemalloc
+
+    if not callable(answer):
+        raise Wrong(f"expected a function, got {_fmt(answer)}")
+    cases = [((3,), np.float64, 0.1, 0.9), ((1,), np.float32, 1.0, 0.0), ((0,), np.float32, 0.1, 0.5)]
+    for k, r in enumerate(random_cases(8, 211)):
+        cases.append(
+            (
+                (int(r.integers(1, 50)), int(r.integers(1, 50))),
+                [np.float32, np.float64][k % 2],
+                float(r.uniform(0.001, 1)),
+                float(r.uniform(0, 0.99)),
+            )
+        )
+    for k, (shape, dtype, lr, mu) in enumerate(cases):
+        r = np.random.default_rng(k)
+        p, g, v = (r.standard_normal(shape).astype(dtype) for _ in range(3))
+        p_want, v_want = p - lr * (mu * v + g), mu * v + g
+        scratch, p_before, v_before = np.empty_like(p), p.copy(), v.copy()
+        tracemalloc.start()
+        try:
+            answer(p, g, v, scratch, lr, mu)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        what = f"arrays of shape {shape} ({np.dtype(dtype).name}), lr={lr:.3g}, mu={mu:.3g}"
+        if p.size and np.array_equal(v, v_before) and np.array_equal(p, p_before):
+            ops = {i.opname for i in dis.get_instructions(answer)} if hasattr(answer, "__code__") else {"?"}
+            if ops <= {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST"}:  # a body of `...`
+                raise NotImplementedError
+            raise Wrong(
+                f"your function left p and v unchanged ({what}): change them in place "
+                "(v *= ..., p -= ...) instead of assigning new arrays to the names p and v"
+            )
+        expect_close(v, v_want, f"v after your update ({what})", rtol=1e-5, atol=1e-6)
+        expect_close(p, p_want, f"p after your update ({what})", rtol=1e-5, atol=1e-6)
+        if p.nbytes >= 400 and peak >= p.nbytes:
+            raise Wrong(
+                f"your function allocated {peak} bytes of array memory for {what}: write into p, v "
+                "and scratch with in-place operators (*=, +=, -=) and out="
+            )
+    return len(cases)
+
+
+@exercise(
+    "21.3",
+    "optimizer steps per epoch for three batch sizes",
+    hint="a last, smaller batch still counts as a step: round up, math.ceil(6400 / batch_size)",
+)
+def _check_21_3(answer: Any) -> None:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        raise Wrong(f"expected three numbers (batch sizes 32, 128, 512), got {_fmt(answer)}")
+    if any(a is Ellipsis or a is None for a in answer):
+        raise NotImplementedError
+    for bs, got in zip((32, 128, 512), answer):
+        if got == 6400 // bs and 6400 % bs:
+            raise Wrong(f"with batch size {bs}, the last {6400 % bs} images make one more, smaller batch")
+        expect_close(
+            got, math.ceil(6400 / bs), f"your number of steps with batch size {bs}", rtol=0, atol=1e-9
+        )
+
+
+@exercise(
+    "21.4",
+    "the matrix-product work of a network on 14x14 images",
+    hint="epoch_flops([196, 128, 128, 10], n) / epoch_flops([784, 128, 128, 10], n): the first layer "
+    "is 4 times smaller, the others stay the same",
+)
+def _check_21_4(answer: Any) -> None:
+    def work(n_in: int) -> int:
+        return 2 * n_in * 128 + 3 * 128 * 128 + 3 * 128 * 10
+
+    is_number = isinstance(answer, (int, float)) and not isinstance(answer, bool)
+    if is_number and abs(answer - 0.25) < 1e-9:
+        raise Wrong("0.25 shrinks every layer's work, but only the first layer gets smaller inputs")
+    expect_close(answer, work(196) / work(784), "your fraction", rtol=1e-6)
+
+# %% ../nbs/90_exercises.ipynb #903197826d2e44dfa0208e8f97c69327
+def _l22_call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    if not callable(f):
+        raise Wrong(f"expected a function, got {_fmt(f)}")
+    out = f(*args)
+    if out is None:
+        raise NotImplementedError
+    return out
+
+
+def _l22_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1) -> np.ndarray:
+    "Reference: 'valid' cross-correlation of an NHWC batch with `w` (kh, kw, C_in, C_out), `b`, `stride`."
+    kh, kw = w.shape[:2]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
+    return np.einsum("nijcuv,uvcf->nijf", win, w) + b
+
+
+_L22_IMAGE = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 1, 1, 1], [0, 0, 0, 1]], dtype=float)
+_L22_KERNEL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+
+# %% ../nbs/90_exercises.ipynb #015066fb96f841e5be1e03a9eaadc3b6
+@exercise(
+    "22.1",
+    "a convolution by hand",
+    hint="put the 3x3 filter on the top-left 3x3 block of the image, multiply element by element and add the "
+    "nine products; then slide it one column right, one row down, and both",
+)
+def _check_22_1(answer: Any) -> None:
+    try:
+        got = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        raise Wrong(f"expected a 2x2 array of numbers, got {_fmt(answer)}")
+    expected = _l22_conv(_L22_IMAGE[None, :, :, None], _L22_KERNEL[:, :, None, None], np.zeros(1))[0, :, :, 0]
+    flipped = _l22_conv(_L22_IMAGE[None, :, :, None], _L22_KERNEL[::-1, ::-1, None, None], np.zeros(1))[
+        0, :, :, 0
+    ]
+    if got.shape == expected.shape and np.allclose(got, flipped) and not np.allclose(got, expected):
+        raise Wrong(
+            "you flipped the filter (the textbook convolution); deep-learning layers slide it unflipped"
+        )
+    if got.shape == expected.shape and np.allclose(got, expected.T) and not np.allclose(got, expected):
+        raise Wrong(
+            "your rows and columns are swapped: row i of the output comes from rows i..i+2 of the image"
+        )
+    expect_close(got, expected, "your output", rtol=0, atol=1e-9)
+
+
+@exercise(
+    "22.2",
+    "the output-size formula",
+    hint="the padded image has size + 2*padding pixels; a window of `kernel` fits at positions 0, stride, "
+    "2*stride, ... up to size + 2*padding - kernel: count them (integer division, plus one)",
+)
+def _check_22_2(answer: Callable) -> int:
+    cases = [
+        (28, 3, 0, 1),
+        (28, 3, 1, 1),
+        (28, 3, 1, 2),
+        (5, 5, 0, 1),
+        (7, 3, 0, 2),
+        (8, 3, 0, 2),
+        (1, 1, 0, 1),
+        (1, 3, 1, 1),
+        (6, 2, 0, 3),
+    ]
+    for r in random_cases(30, seed=22):
+        size, padding, stride = int(r.integers(1, 40)), int(r.integers(0, 4)), int(r.integers(1, 5))
+        cases.append((size, int(r.integers(1, size + 2 * padding + 1)), padding, stride))
+    for size, kernel, padding, stride in cases:
+        got = _l22_call(answer, size, kernel, padding, stride)
+        expected = (size + 2 * padding - kernel) // stride + 1
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            raise Wrong(
+                f"output_size{(size, kernel, padding, stride)} returned {got!r}, a {type(got).__name__}; "
+                "a size is a whole number (use // for the division)"
+            )
+        expect_equal(
+            int(got),
+            expected,
+            f"output_size(size={size}, kernel={kernel}, padding={padding}, stride={stride})",
+        )
+    return len(cases)
+
+
+@exercise(
+    "22.3",
+    "a convolution with a stride",
+    hint="a stride s keeps every s-th window: positions 0, s, 2s, ... in both directions; the output has "
+    "(H - kh) // s + 1 rows",
+)
+def _check_22_3(answer: Callable) -> int:
+    n_cases = 0
+    for r in random_cases(12, seed=223):
+        n, c_in, c_out = int(r.integers(1, 4)), int(r.integers(1, 4)), int(r.integers(1, 4))
+        kh, kw = int(r.integers(1, 4)), int(r.integers(1, 4))
+        h, w = int(r.integers(kh, kh + 8)), int(r.integers(kw, kw + 8))
+        for stride in (1, 2, 3):
+            x = r.standard_normal((n, h, w, c_in))
+            wt, b = r.standard_normal((kh, kw, c_in, c_out)), r.standard_normal(c_out)
+            got = _l22_call(answer, x.copy(), wt.copy(), b.copy(), stride)
+            expect_close(
+                got,
+                _l22_conv(x, wt, b, stride),
+                f"conv2d_strided on x of shape {x.shape}, w of shape {wt.shape}, stride {stride}",
+            )
+            n_cases += 1
+    return n_cases
+
+
+@exercise(
+    "22.4",
+    "the size of an im2col copy",
+    hint="one row per output position (batch x height x width of the output), kh*kw*C_in numbers per row, "
+    "4 bytes per float32 number",
+)
+def _check_22_4(answer: Any) -> None:
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float, np.floating)):
+        raise Wrong(f"expected a number of bytes, got {_fmt(answer)}")
+    expected = 128 * 14 * 14 * 3 * 3 * 32 * 4
+    if answer == expected * 2:
+        raise Wrong("that is the size in float64; the network computes in float32 (4 bytes)")
+    if answer == expected // 32:
+        raise Wrong("you left out the 32 input channels: each window holds 3*3*32 numbers")
+    if answer == 128 * 12 * 12 * 3 * 3 * 32 * 4:
+        raise Wrong("with padding='same' the output keeps the input's 14x14 size")
+    expect_close(answer, expected, "your number of bytes", rtol=0, atol=0.5)

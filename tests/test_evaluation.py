@@ -103,7 +103,7 @@ def test_plot_confusion_matrix_normalized_and_counts():
     cm = np.array([[8, 2], [0, 10]])
     ax = plot_confusion_matrix(cm, ["x", "y"])
     texts = sorted(t.get_text() for t in ax.texts)
-    assert texts == ["0.20", "0.80", "1.00"]  # the 0 cell is not labelled
+    assert texts == ["0.20", "0.80", "1.00"]  # the 0 cell is not labeled
     assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y"]
     assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
     ax2 = plot_confusion_matrix(cm, normalize=False)
@@ -177,7 +177,7 @@ def test_plot_confusion_matrix_normalizes_rows_and_labels_cells():
     texts = _texts(plot_confusion_matrix(np.array([[3, 2], [0, 5]])))
     assert texts[(0, 0)] == ("0.60", "black") and texts[(1, 1)] == ("1.00", "white")  # white above 0.6 only
     texts = _texts(plot_confusion_matrix(np.array([[199, 1], [0, 200]])))
-    assert texts[(0, 1)] == ("0.01", "black")  # 1/200 = 0.005: labelled from 0.005 on
+    assert texts[(0, 1)] == ("0.01", "black")  # 1/200 = 0.005: labeled from 0.005 on
     assert (1, 0) not in texts
     texts = _texts(plot_confusion_matrix(np.array([[6, 4], [0, 10]]), normalize=False))
     assert texts == {(0, 0): ("6", "black"), (0, 1): ("4", "black"), (1, 1): ("10", "white")}

@@ -644,13 +644,14 @@ def test_works_with_dense_layers():
     from nnfs.layers import Dense
 
     try:
-        from nnfs.losses import SoftmaxCategoricalCrossentropy as SoftmaxCrossEntropy
+        from nnfs.losses import SoftmaxCategoricalCrossentropy as SoftmaxCategoricalCrossentropy
     except ImportError:
-        from nnfs.losses import SoftmaxCrossEntropy
+        from nnfs.losses import SoftmaxCategoricalCrossentropy
     X, y = spiral_data(50, 3)
     for opt in (SGD(1.0, momentum=0.9), AdaGrad(0.5), RMSprop(0.01), Adam(0.02)):
         rng = np.random.default_rng(0)
-        d1, act, d2, loss = Dense(2, 16, rng=rng), ReLU(), Dense(16, 3, rng=rng), SoftmaxCrossEntropy()
+        d1, act, d2 = Dense(2, 16, rng=rng), ReLU(), Dense(16, 3, rng=rng)
+        loss = SoftmaxCategoricalCrossentropy()
         losses = []
         for _ in range(100):
             losses.append(loss.calculate(d2.forward(act.forward(d1.forward(X))), y))
