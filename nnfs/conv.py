@@ -275,7 +275,8 @@ class Flatten(layers.Layer):
         return self.dinputs
 
 # %% ../nbs/22_convolution.ipynb #c22050
-for _cls in (Conv2D, MaxPool2D, Flatten): serialization.register_layer(_cls)
+# replace=True: in a session that already loaded a CNN file, the classes defined here take over the names
+for _cls in (Conv2D, MaxPool2D, Flatten): serialization.register_layer(_cls, replace=True)
 
 # %% ../nbs/22_convolution.ipynb #c22054
 CNN_BEST = dict(filters=(32, 64), dense=128, dropout=0.3, learning_rate=1e-3, decay=1e-4, batch_size=128,

@@ -79,18 +79,19 @@ _ARCH = "__architecture__"  # the npz array holding the UTF-8 JSON description
 _REGISTRY: dict[str, type] = {}       # class name -> class: every class a file may name
 _STATE: dict[type, tuple[str, ...]] = {}
 
-def register_layer(cls: type, *, state: tuple[str, ...] = ()) -> type:
+def register_layer(cls: type, *, state: tuple[str, ...] = (), replace: bool = False) -> type:
     """Make objects of class `cls` saveable in a model file, under the class's name (usable as a decorator).
 
     An object is written as its class name and `obj.config()` (no config method: `{}`), and rebuilt as
     `cls(**config)`; a layer then gets its parameters back by name (`setattr(layer, name, array)`), and a
     layer whose constructor takes `init` is built with `init="zeros"`, so no random numbers are drawn. This
     works for layers, losses, accuracies, regularizers and optimizers. `state` names attributes that are not
-    constructor arguments but are saved too (numbers or None)."""
+    constructor arguments but are saved too (numbers or None). A class of one's own may not take a name that
+    a package class uses, unless `replace=True` (as a lesson that rebuilds a package class does)."""
     if not isinstance(cls, type): raise NNFSError(f"register_layer: expected a class, got {cls!r}")
     old = _REGISTRY.get(cls.__name__)
     ours = old is not None and old.__module__.startswith("nnfs.")
-    if ours and old is not cls and not cls.__module__.startswith("nnfs."):
+    if ours and old is not cls and not cls.__module__.startswith("nnfs.") and not replace:
         raise NNFSError(f"register_layer: the name {cls.__name__} belongs to "
                         f"{old.__module__}.{old.__name__}; "
                         "give your class another name")

@@ -726,3 +726,19 @@ def test_load_parameters_refuses_bad_values(tmp_path):
     write_parts(tmp_path / "p.npz", {**parts, "params.0.weights.npy": npy(w)})
     with pytest.raises(ModelFileError, match="NaN"):
         load_parameters(classifier(), tmp_path / "p.npz")
+
+
+def test_register_layer_replace_lets_a_lesson_take_over_a_package_name():
+    "A class of one's own may not take a package class's name unless replace=True."
+    from nnfs import serialization
+    from nnfs.layers import Dense
+
+    Mine = type("Dense", (Dense,), {"__module__": "__main__"})
+    with pytest.raises(NNFSError, match="give your class another name"):
+        serialization.register_layer(Mine)
+    try:
+        assert serialization.register_layer(Mine, replace=True) is Mine
+        assert serialization._REGISTRY["Dense"] is Mine
+    finally:
+        serialization.register_layer(Dense)
+    assert serialization._REGISTRY["Dense"] is Dense
