@@ -123,7 +123,9 @@ def _wait_for_kernel(lab: str, page, name: str) -> dict:
 
 
 def _open(page, lab: str, name: str):
+    "Open notebook `name` and return its panel (other notebooks may stay open in hidden tabs)."
     page.goto(f"{lab}/lab/tree/{name}", wait_until="domcontentloaded")
+    page.locator(".lm-TabBar-tab.lm-mod-current", has_text=name).first.wait_for(state="visible")
     panel = page.locator(".jp-NotebookPanel:has(.jp-Cell):visible").first
     panel.wait_for(state="visible")
     return panel
@@ -172,8 +174,9 @@ def test_lesson_opens_without_kernel_dialog_and_grades_an_exercise(lab, page):
 
 def test_home_page_link_opens_a_lesson(lab, page):
     "A lesson link of the home page, clicked, opens that lesson in JupyterLab (the sibling notebook)."
-    _open(page, lab, "index.ipynb")
-    links = page.locator(".jp-RenderedMarkdown a[href*='.ipynb']")
+    panel = _open(page, lab, "index.ipynb")
+    # only the home page's own links: the lesson opened by the test above stays open in a hidden tab
+    links = panel.locator(".jp-RenderedMarkdown a[href*='.ipynb']")
     links.first.wait_for(state="attached")
     # JupyterLab shows a relative link as /files/<path> and opens the document itself when it is clicked
     hrefs = links.evaluate_all("els => els.map(a => a.getAttribute('href'))")
@@ -183,7 +186,7 @@ def test_home_page_link_opens_a_lesson(lab, page):
     target = next(name for name in lessons if name != LESSON)
     title = next(line[2:].strip() for line in _markdown(ROOT / "nbs" / target).splitlines()
                  if line.startswith("# "))
-    link = page.locator(f".jp-RenderedMarkdown a[href*='/files/{target}']").first
+    link = panel.locator(f".jp-RenderedMarkdown a[href*='/files/{target}']").first
     link.scroll_into_view_if_needed()
     link.click()
     page.locator(".lm-TabBar-tab.lm-mod-current", has_text=target).first.wait_for(state="visible")
