@@ -5,7 +5,15 @@ For each module it makes mutants of the kinds real bugs take (a swapped arithmet
 changed constant, `and`/`or` swapped, a `not` dropped, a `raise` removed, a different `axis`, a dropped
 transpose, a `return` that returns None) and runs that module's tests against each mutant in a scratch copy
 of the project, so the working tree is never touched. A mutant is *killed* when a test fails (or the run
-times out) and *survives* when every test passes. Mutants listed in `tools/mutation_equivalents.txt` (the
+times out) and *survives* when every test passes.
+
+Only the tests that reach a mutant run against it: one coverage run per module (pytest-cov, one context per
+test) maps each line of the module to the tests that execute it. A mutant on a line that no test executes in
+the test process (it may run in a subprocess a test starts), or that runs at import (a module constant, a
+default argument), gets every test of the module; if it survives, the table marks it "no test reaches it".
+Without pytest-cov (`pip install pytest-cov`), or with `--all-tests`, every mutant gets every test.
+
+Mutants listed in `tools/mutation_equivalents.txt` (the
 same behavior as the original, so no test can kill them) are left out of the score, each with its reason
 (a line `module:line:column:what  # reason`; `--list` prints the keys).
 
@@ -14,6 +22,7 @@ Usage:
     python tools/mutate.py inference losses      # some modules
     python tools/mutate.py --list inference      # only list the mutants
     python tools/mutate.py --jobs 2 --json bench/results/mutation.json
+    python tools/mutate.py --all-tests optimizers  # no coverage-based selection
 
 It is a benchmark-style command (minutes to an hour), not part of CI.
 """
@@ -85,6 +94,7 @@ class Mutant:
     col: int
     what: str
     source: str
+    end_line: int = 0
 
     @property
     def key(self) -> str:
@@ -226,7 +236,9 @@ def mutants(module: str) -> list[Mutant]:
             new_src = ast.unparse(tree)
         except Exception:
             continue
-        out.append(Mutant(module, node.lineno, node.col_offset, what, new_src))
+        out.append(
+            Mutant(module, node.lineno, node.col_offset, what, new_src, node.end_lineno or node.lineno)
+        )
     return out
 
 
@@ -251,34 +263,201 @@ def _scratch_copy() -> Path:
     return d
 
 
-def _run(m: Mutant, tests: list[str], timeout: float, scratch: Path) -> str:
-    "Run the tests against one mutant in a scratch copy: 'killed', 'survived' or 'timeout'; then restore it."
-    target = scratch / "nnfs" / f"{m.module}.py"
+def _env(scratch: Path) -> dict:
+    # CI=true: the property tests draw the same examples in every run (the conftest's derandomized profile)
+    return dict(os.environ, PYTHONPATH=str(scratch), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg", CI="true")
+
+
+def _pytest(args: list[str], scratch: Path, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=scratch,
+        env=_env(scratch),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) -> dict[int, set[str]] | None:
+    """Line of `nnfs/<module>.py` -> ids of the tests that execute it ("" stands for import time).
+
+    None when pytest-cov is missing or the unmutated tests fail (then every mutant gets every test)."""
+    try:
+        import coverage  # noqa: F401
+        import pytest_cov  # noqa: F401
+    except ImportError:
+        return None
+    data_file = scratch / f".coverage-{module}"
+    rel = [f"tests/{Path(t).name}" for t in tests]
+    env_file = {"COVERAGE_FILE": str(data_file)}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--cov={scratch / 'nnfs'}",
+            "--cov-context=test",
+            "--cov-report=",
+            *rel,
+        ],
+        cwd=scratch,
+        env={**_env(scratch), **env_file},
+        capture_output=True,
+        text=True,
+        timeout=timeout * 5,
+    )
+    if r.returncode != 0:
+        print(
+            f"{module}: the coverage run failed, so every mutant gets every test:\n"
+            + (r.stdout + r.stderr)[-2000:]
+        )
+        return None
+    collected = _pytest(["--collect-only", "-q", *rel], scratch, timeout)
+    known = {line.strip() for line in collected.stdout.splitlines() if "::" in line}
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    path = next((f for f in data.measured_files() if Path(f).name == f"{module}.py"), None)
+    if path is None:
+        return {}
+    out: dict[int, set[str]] = {}
+    for line, contexts in (data.contexts_by_lineno(path) or {}).items():
+        ids = set()
+        for c in contexts:
+            nodeid = c.rsplit("|", 1)[0] if "|" in c else c
+            # a context that is not a collectable id (odd characters in a parameter) stands for its whole file
+            ids.add(nodeid if (nodeid in known or not nodeid) else nodeid.split("::", 1)[0])
+        out[line] = ids
+    return out
+
+
+def _selected(m: Mutant, lines: dict[int, set[str]] | None, tests: list[str]) -> tuple[list[str], bool]:
+    """The test ids to run against `m`, and whether a test reaches it in the test process.
+
+    Every test file when no test reaches it there, or when it runs at import."""
+    rel = [f"tests/{Path(t).name}" for t in tests]
+    if lines is None:
+        return rel, True
+    ids = set().union(*(lines.get(n, set()) for n in range(m.line, m.end_line + 1)))
+    if not ids:
+        return rel, False
+    if "" in ids:
+        return rel, True
+    return sorted(ids), True
+
+
+# Imported once by each test server, before it forks a child per mutant: the child starts in milliseconds
+# instead of the seconds a new Python with NumPy, pytest and torch takes. nnfs itself is never preloaded.
+_PRELOAD = ("numpy", "pytest", "hypothesis", "torch", "matplotlib.pyplot", "PIL.Image", "coverage")
+
+
+def _serve(scratch: str) -> int:
+    """Test server (run as `mutate.py --serve SCRATCH`): per request line `{"args": [...], "timeout": s}` it
+    forks a child that runs pytest with those arguments in SCRATCH, and answers `{"rc": exit code or null}`
+    (null: the child ran past the timeout and was killed with its process group)."""
+    import importlib
+    import signal
+
+    os.chdir(scratch)
+    sys.path.insert(0, scratch)
+    for name in _PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    import pytest
+
+    if "torch" in sys.modules:  # torch's first operations load much of it lazily (a second); one thread, so
+        torch = sys.modules["torch"]  # no thread pool exists when the server forks
+        torch.set_num_threads(1)
+        x = torch.ones(3, 3, requires_grad=True)
+        (x @ x).sum().backward()
+        torch.optim.SGD([x], lr=0.1).step()
+        torch.optim.Adam([x]).step()
+    for line in sys.stdin:
+        req = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child: its own process group, output discarded, exit code = pytest's
+            os.setpgid(0, 0)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            try:
+                rc = int(pytest.main(["-q", "-p", "no:cacheprovider", *req["args"]]))
+            except BaseException:
+                rc = 99
+            os._exit(rc)
+        deadline, rc = time.monotonic() + req["timeout"], None
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                rc = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.005)
+        print(json.dumps({"rc": rc}), flush=True)
+    return 0
+
+
+class _Worker:
+    "One worker's scratch copy of the project and its test server."
+
+    def __init__(self):
+        self.scratch = _scratch_copy()
+        self.server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(self.scratch)],
+            env=_env(self.scratch),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def pytest(self, args: list[str], timeout: float) -> int | None:
+        "pytest's exit code for `args` in the scratch copy, or None when it ran past `timeout` seconds."
+        self.server.stdin.write(json.dumps({"args": args, "timeout": timeout}) + "\n")
+        self.server.stdin.flush()
+        return json.loads(self.server.stdout.readline())["rc"]
+
+    def close(self):
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _run(m: Mutant, selection: tuple[list[str], bool], timeout: float, worker: _Worker) -> str:
+    "Run the selected tests against one mutant in a scratch copy: killed, survived, timeout or unreached."
+    selected, reached = selection
+    target = worker.scratch / "nnfs" / f"{m.module}.py"
     original = target.read_text(encoding="utf-8")
     target.write_text(m.source, encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=str(scratch), PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-    rel = [str(scratch / "tests" / Path(t).name) for t in tests]
     try:
-        r = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *rel],
-            cwd=scratch,
-            env=env,
-            capture_output=True,
-            timeout=timeout,
-        )
-        return "survived" if r.returncode == 0 else "killed"
-    except subprocess.TimeoutExpired:
-        return "timeout"
+        rc = worker.pytest(["-x", *selected], timeout)
     finally:
         target.write_text(original, encoding="utf-8")
+    if rc is None:
+        return "timeout"
+    if rc != 0:
+        return "killed"
+    return "survived" if reached else "unreached"
 
 
-def _worker_copy(scratches: dict[int, Path]) -> Path:
-    "This worker thread's own scratch copy (made on first use)."
+def _worker(workers: dict[int, _Worker]) -> _Worker:
+    "This thread's worker (made on first use)."
     tid = threading.get_ident()
-    if tid not in scratches:
-        scratches[tid] = _scratch_copy()
-    return scratches[tid]
+    if tid not in workers:
+        workers[tid] = _Worker()
+    return workers[tid]
 
 
 def _equivalents() -> dict[str, str]:
@@ -296,15 +475,21 @@ def _equivalents() -> dict[str, str]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("modules", nargs="*", help="modules of nnfs/ (default: all)")
+    p.add_argument("--serve", help=argparse.SUPPRESS)
     p.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
-    p.add_argument("--timeout", type=float, default=120, help="seconds per mutant before it counts as killed")
+    p.add_argument("--timeout", type=float, default=60, help="seconds per mutant before it counts as killed")
     p.add_argument("--list", action="store_true", help="only list the mutants")
     p.add_argument("--json", help="write the results to this JSON file")
+    p.add_argument(
+        "--all-tests", action="store_true", help="run every test of the module against each mutant"
+    )
     args = p.parse_args(argv)
+    if args.serve:
+        return _serve(args.serve)
     mods = args.modules or sorted(f.stem for f in PKG.glob("*.py") if f.stem not in SKIP_MODULES)
     equiv = _equivalents()
     rows, survivors, results = [], [], {}
-    scratches: dict[int, Path] = {}
+    workers: dict[int, _Worker] = {}
     for mod in mods:
         ms = mutants(mod)
         if args.list:
@@ -317,10 +502,14 @@ def main(argv=None) -> int:
             continue
         todo = [m for m in ms if m.key not in equiv]
         t0 = time.perf_counter()
+        lines = None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
         with ThreadPoolExecutor(args.jobs) as ex:
-            outcome = list(ex.map(lambda m: _run(m, tests, args.timeout, _worker_copy(scratches)), todo))
-        killed = sum(s != "survived" for s in outcome)
-        surv = [m for m, s in zip(todo, outcome) if s == "survived"]
+            outcome = list(
+                ex.map(lambda m: _run(m, _selected(m, lines, tests), args.timeout, _worker(workers)), todo)
+            )
+        killed = sum(s in ("killed", "timeout") for s in outcome)
+        surv = [m for m, s in zip(todo, outcome) if s in ("survived", "unreached")]
+        unreached = {m.key for m, s in zip(todo, outcome) if s == "unreached"}
         survivors += surv
         score = killed / len(todo) if todo else 1.0
         rows.append((mod, len(ms), len(ms) - len(todo), len(todo), killed, score, time.perf_counter() - t0))
@@ -330,6 +519,7 @@ def main(argv=None) -> int:
             "killed": killed,
             "score": score,
             "survivors": [m.key for m in surv],
+            "unreached": sorted(unreached),
         }
         print(
             f"{mod}: {killed}/{len(todo)} killed ({score:.1%}), {len(ms) - len(todo)} equivalent, "
@@ -337,9 +527,9 @@ def main(argv=None) -> int:
             flush=True,
         )
         for m in surv:
-            print(f"  survived: {m.key}", flush=True)
-    for d in scratches.values():
-        shutil.rmtree(d, ignore_errors=True)
+            print(f"  survived: {m.key}{'  (no test reaches it)' if m.key in unreached else ''}", flush=True)
+    for w in workers.values():
+        w.close()
     if args.list:
         return 0
     print("\n| module | mutants | equivalent | scored | killed | score |\n|---|---|---|---|---|---|")
