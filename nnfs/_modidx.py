@@ -368,6 +368,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'nnfs.model.Model._one_batch': ('batch_training.html#model._one_batch', 'nnfs/model.py'),
                             'nnfs.model.Model._one_epoch': ('batch_training.html#model._one_epoch', 'nnfs/model.py'),
                             'nnfs.model.Model._results': ('batch_training.html#model._results', 'nnfs/model.py'),
+                            'nnfs.model.Model._stop_non_finite': ('batch_training.html#model._stop_non_finite', 'nnfs/model.py'),
                             'nnfs.model.Model._weights_finite': ('batch_training.html#model._weights_finite', 'nnfs/model.py'),
                             'nnfs.model.Model.add': ('batch_training.html#model.add', 'nnfs/model.py'),
                             'nnfs.model.Model.backward': ('batch_training.html#model.backward', 'nnfs/model.py'),

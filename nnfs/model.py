@@ -284,10 +284,9 @@ def _one_batch(self: Model, Xb: np.ndarray, yb: np.ndarray | None, tally: dict, 
         hits = self.accuracy.compare(self.layers[-1].predictions(out), yb)
         tally["correct"] += int(np.count_nonzero(hits)); tally["compared"] += hits.size
     if train:
-        if not math.isfinite(loss): self._diverged(f"the loss became {loss}", tally["steps"])
+        if not math.isfinite(loss): self._stop_non_finite(loss, tally["steps"])
         self.backward(out, yb, **checked)
         self.optimizer.step(self.trainable_layers)
-        if not self._weights_finite(): self._diverged("the weights became NaN or infinite", tally["steps"])
     return out
 
 @patch_to(Model)
@@ -319,6 +318,14 @@ def _weights_finite(self: Model) -> bool:
     "True when every parameter of every trainable layer is finite (one fast sum per array)."
     params = (p for layer in self.trainable_layers for p in layer.parameters().values())
     return all(math.isfinite(float(np.sum(p))) for p in params)
+
+@patch_to(Model)
+def _stop_non_finite(self: Model, loss: float, step: int) -> None:
+    """The loss of training step `step` is `loss`, NaN or infinite: stop, blaming the previous step when it
+    left the weights NaN or infinite, else this step's loss."""
+    if self._weights_finite(): self._diverged(f"the loss became {loss}", step)
+    if step > 1: self._diverged("the weights became NaN or infinite", step - 1)
+    self._diverged("the weights were NaN or infinite before the first step")
 
 @patch_to(Model)
 def _diverged(self: Model, what: str, step: int | None = None) -> None:
@@ -372,7 +379,7 @@ def _fit(self: Model, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int
         bar = _epoch_bar(self._steps, progress, f"epoch {epoch}/{epochs}")
         try: res = self._results(self._one_epoch(X, y, batch_size, train=True, order=order(), bar=bar))
         finally: _close_bar(bar)
-        if not self._weights_finite(): self._diverged("the weights became NaN or infinite")
+        if not self._weights_finite(): self._diverged("the weights became NaN or infinite", self._steps)
         history["loss"].append(res["loss"])
         if res["accuracy"] is not None: history["accuracy"].append(res["accuracy"])
         history["reg_loss"].append(self.regularization_loss())

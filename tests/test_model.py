@@ -628,6 +628,38 @@ def test_weights_that_become_nan_in_the_last_step_stop_training():
         m.finalize().train(X, y, epochs=2, batch_size=15, progress=False)
 
 
+def test_weights_that_are_nan_before_training_are_named():
+    "Weights broken before `train` (set by hand, or loaded) are reported as such, not blamed on a step."
+    X, y = spiral_data(10, 3)
+    m = Model([Dense(2, 4), ReLU(), Dense(4, 3), Softmax()]).set(
+        loss=CategoricalCrossentropy(), optimizer=SGD()
+    )
+    m.finalize()
+    m.trainable_layers[1].biases[0, 2] = np.inf
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(
+            TrainingDivergedError,
+            match=r"diverged at epoch 1: the weights were NaN or infinite "
+            r"before the first step",
+        ),
+    ):
+        m.train(X, y, epochs=2, batch_size=15, progress=False)
+
+
+def test_a_loss_that_overflows_with_finite_weights_is_named():
+    "Finite weights whose loss overflows: the loss is blamed, at the step where it happened."
+    X = np.full((4, 1), 1e200)
+    m = Model([Dense(1, 1), Linear()]).set(loss=MeanSquaredError(), optimizer=SGD(1e-300))
+    m.finalize()
+    m.trainable_layers[0].weights[...] = 1.0
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(TrainingDivergedError, match=r"epoch 1, step 1 of 2: the loss became inf"),
+    ):
+        m.train(X, np.zeros(4), batch_size=2, progress=False, shuffle=False)
+
+
 def test_batch_size_is_checked_everywhere():
     X, y = spiral_data(5, 3)
     m = spiral_model(hidden=4)

@@ -741,3 +741,66 @@ def test_dense_backward_writes_into_the_flat_gradient_buffer():
     before = d2.weights.copy()
     opt.step([d1, d2])
     assert not np.array_equal(before, d2.weights)
+
+
+def test_loaded_state_reports_the_learning_rate_of_the_last_step():
+    "After a load, `current_learning_rate` is the rate of the last step taken, as in the optimizer saved."
+    init, grads = draw(steps=3)
+    opt = SGD(0.5, decay=0.1)
+    _, layers = run_nnfs(opt, init, grads)
+    assert opt.current_learning_rate == pytest.approx(0.5 / (1 + 0.1 * 2))
+    resumed = SGD(0.5, decay=0.1)
+    resumed.load_state_arrays(layers, opt.state_arrays(layers))
+    assert resumed.iterations == 3
+    assert resumed.current_learning_rate == opt.current_learning_rate
+    fresh = Adam(
+        0.01, decay=0.5
+    )  # nothing trained yet: iterations 0 is a valid state, and the rate is the start
+    fresh.load_state_arrays(layers, Adam(0.01, decay=0.5).state_arrays(layers))
+    assert fresh.iterations == 0 and fresh.current_learning_rate == 0.01
+
+
+def test_defaults_and_open_ends():
+    "The defaults of the base class and of Adam (the book's), and the ends each hyperparameter may not reach."
+    base = Optimizer()
+    assert (base.learning_rate, base.decay) == (1.0, 0.0)
+    assert Adam().config() == {
+        "learning_rate": 0.001,
+        "decay": 0.0,
+        "epsilon": 1e-7,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+    }
+    for bad in (lambda: Adam(epsilon=0.0), lambda: AdaGrad(epsilon=0.0), lambda: RMSprop(epsilon=0.0)):
+        with pytest.raises(nnfs.NNFSError, match=r"epsilon must be in \(0, inf\)"):
+            bad()
+    assert optimizers._check_hyper("X", "y", 1.0, 0, 1, high_open=False) == 1.0  # a closed end is allowed
+    with pytest.raises(nnfs.NNFSError, match=r"y must be in \[0, 1\], got 1.5"):
+        optimizers._check_hyper("X", "y", 1.5, 0, 1, high_open=False)
+
+
+def test_base_class_update_is_abstract():
+    "The base class has no update rule: a subclass must define `_update`."
+    with pytest.raises(NotImplementedError):
+        Optimizer(0.1).update_params(Params(np.ones((2, 2)), np.ones((1, 2))))
+
+
+def test_thread_pool_only_for_large_models_and_reused():
+    "One piece runs in the calling thread (no pool); the pool made for two pieces is kept for the next step."
+    optimizers._POOL.clear()
+    small = Params(np.ones((3, 4)), np.ones((1, 4)))
+    nnfs.core.set_threads(2)
+    try:
+        SGD(0.1).step([small])
+        assert "pool" not in optimizers._POOL
+        m = optimizers.MIN_CHUNK
+        big = Params(np.ones((2, m)), np.ones((1, m)))
+        opt = SGD(0.1)
+        opt.step([big])
+        pool = optimizers._POOL["pool"]
+        assert optimizers._POOL["size"] == 2
+        opt.step([big])
+        assert optimizers._POOL["pool"] is pool  # reused, not made again
+        np.testing.assert_allclose(big.weights, 1.0)  # zero gradients: nothing moved
+    finally:
+        nnfs.core.set_threads(None)
