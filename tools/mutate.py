@@ -23,6 +23,7 @@ Usage:
     python tools/mutate.py --list inference      # only list the mutants
     python tools/mutate.py --jobs 2 --json bench/results/mutation.json
     python tools/mutate.py --all-tests optimizers  # no coverage-based selection
+    python tools/mutate.py --only survivors.txt model  # rerun some mutants (one key per line)
 
 It is a benchmark-style command (minutes to an hour), not part of CI.
 """
@@ -481,6 +482,9 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="only list the mutants")
     p.add_argument("--json", help="write the results to this JSON file")
     p.add_argument(
+        "--only", help="run only these mutants: a file with one key per line (e.g. last run's survivors)"
+    )
+    p.add_argument(
         "--all-tests", action="store_true", help="run every test of the module against each mutant"
     )
     args = p.parse_args(argv)
@@ -501,6 +505,14 @@ def main(argv=None) -> int:
             print(f"{mod}: no tests found (tests/test_{mod}*.py)")
             continue
         todo = [m for m in ms if m.key not in equiv]
+        n_equiv = n_equiv
+        if args.only:  # a partial run: the table counts only the mutants named
+            wanted = {
+                k.split("#")[0].strip() for k in Path(args.only).read_text(encoding="utf-8").splitlines()
+            }
+            todo = [m for m in todo if m.key in wanted]
+            if not todo:
+                continue
         t0 = time.perf_counter()
         lines = None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
         with ThreadPoolExecutor(args.jobs) as ex:
@@ -512,17 +524,17 @@ def main(argv=None) -> int:
         unreached = {m.key for m, s in zip(todo, outcome) if s == "unreached"}
         survivors += surv
         score = killed / len(todo) if todo else 1.0
-        rows.append((mod, len(ms), len(ms) - len(todo), len(todo), killed, score, time.perf_counter() - t0))
+        rows.append((mod, len(ms), n_equiv, len(todo), killed, score, time.perf_counter() - t0))
         results[mod] = {
             "mutants": len(ms),
-            "equivalent": len(ms) - len(todo),
+            "equivalent": n_equiv,
             "killed": killed,
             "score": score,
             "survivors": [m.key for m in surv],
             "unreached": sorted(unreached),
         }
         print(
-            f"{mod}: {killed}/{len(todo)} killed ({score:.1%}), {len(ms) - len(todo)} equivalent, "
+            f"{mod}: {killed}/{len(todo)} killed ({score:.1%}), {n_equiv} equivalent, "
             f"{time.perf_counter() - t0:.0f} s",
             flush=True,
         )
