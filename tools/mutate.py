@@ -505,7 +505,7 @@ def main(argv=None) -> int:
             print(f"{mod}: no tests found (tests/test_{mod}*.py)")
             continue
         todo = [m for m in ms if m.key not in equiv]
-        n_equiv = n_equiv
+        n_equiv = len(ms) - len(todo)
         if args.only:  # a partial run: the table counts only the mutants named
             wanted = {
                 k.split("#")[0].strip() for k in Path(args.only).read_text(encoding="utf-8").splitlines()
