@@ -34,6 +34,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -280,8 +281,23 @@ def _pytest(args: list[str], scratch: Path, timeout: float) -> subprocess.Comple
     )
 
 
-def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) -> dict[int, set[str]] | None:
-    """Line of `nnfs/<module>.py` -> ids of the tests that execute it ("" stands for import time).
+@dataclass
+class _Map:
+    'Which tests execute each line of a module ("" stands for import time), and how long each test takes.'
+
+    lines: dict[int, set[str]]
+    seconds: dict[str, float]
+
+    def order(self, ids) -> list[str]:
+        "`ids` fastest first, so a mutant that a quick test kills costs little (`pytest -x` stops there)."
+        return sorted(ids, key=lambda i: (self.seconds.get(i, 0.0), i))
+
+
+_DURATION = re.compile(r"^([0-9.]+)s (?:setup|call|teardown)\s+(\S.*)$")
+
+
+def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) -> _Map | None:
+    """Run the module's tests once under coverage, one context per test, with their durations.
 
     None when pytest-cov is missing or the unmutated tests fail (then every mutant gets every test)."""
     try:
@@ -291,25 +307,20 @@ def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) 
         return None
     data_file = scratch / f".coverage-{module}"
     rel = [f"tests/{Path(t).name}" for t in tests]
-    env_file = {"COVERAGE_FILE": str(data_file)}
+    cov = [
+        f"--cov={scratch / 'nnfs'}",
+        "--cov-context=test",
+        "--cov-report=",
+        "--durations=0",
+        "--durations-min=0",
+    ]
     r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--cov={scratch / 'nnfs'}",
-            "--cov-context=test",
-            "--cov-report=",
-            *rel,
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *cov, *rel],
         cwd=scratch,
-        env={**_env(scratch), **env_file},
+        env={**_env(scratch), "COVERAGE_FILE": str(data_file)},
         capture_output=True,
         text=True,
-        timeout=timeout * 5,
+        timeout=timeout * 20,
     )
     if r.returncode != 0:
         print(
@@ -317,39 +328,46 @@ def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) 
             + (r.stdout + r.stderr)[-2000:]
         )
         return None
-    collected = _pytest(["--collect-only", "-q", *rel], scratch, timeout)
+    collected = _pytest(["--collect-only", *rel], scratch, timeout)
     known = {line.strip() for line in collected.stdout.splitlines() if "::" in line}
+    seconds: dict[str, float] = dict.fromkeys(known, 0.0)
+    for line in r.stdout.splitlines():
+        m = _DURATION.match(line.strip())
+        if m and m.group(2) in seconds:
+            seconds[m.group(2)] += float(m.group(1))
+    for (
+        f
+    ) in rel:  # a whole file stands for a test id that cannot be passed on (odd characters in a parameter)
+        seconds[f] = sum(t for i, t in seconds.items() if i.startswith(f + "::"))
     from coverage import CoverageData
 
     data = CoverageData(basename=str(data_file))
     data.read()
     path = next((f for f in data.measured_files() if Path(f).name == f"{module}.py"), None)
-    if path is None:
-        return {}
-    out: dict[int, set[str]] = {}
-    for line, contexts in (data.contexts_by_lineno(path) or {}).items():
+    lines: dict[int, set[str]] = {}
+    for line, contexts in ((data.contexts_by_lineno(path) or {}) if path else {}).items():
         ids = set()
         for c in contexts:
             nodeid = c.rsplit("|", 1)[0] if "|" in c else c
-            # a context that is not a collectable id (odd characters in a parameter) stands for its whole file
             ids.add(nodeid if (nodeid in known or not nodeid) else nodeid.split("::", 1)[0])
-        out[line] = ids
-    return out
+        lines[line] = ids
+    lines[0] = set(known)  # every test (see _selected)
+    return _Map(lines, seconds)
 
 
-def _selected(m: Mutant, lines: dict[int, set[str]] | None, tests: list[str]) -> tuple[list[str], bool]:
-    """The test ids to run against `m`, and whether a test reaches it in the test process.
+def _selected(m: Mutant, cmap: _Map | None, tests: list[str]) -> tuple[list[str], bool, float]:
+    """The test ids to run against `m` (fastest first), whether a test reaches it in the test process, and
+    how long they took unmutated (None: unknown).
 
-    Every test file when no test reaches it there, or when it runs at import."""
-    rel = [f"tests/{Path(t).name}" for t in tests]
-    if lines is None:
-        return rel, True
-    ids = set().union(*(lines.get(n, set()) for n in range(m.line, m.end_line + 1)))
-    if not ids:
-        return rel, False
-    if "" in ids:
-        return rel, True
-    return sorted(ids), True
+    Every test when no test reaches it there, or when it runs at import."""
+    if cmap is None:
+        return [f"tests/{Path(t).name}" for t in tests], True, None
+    ids = set().union(*(cmap.lines.get(n, set()) for n in range(m.line, m.end_line + 1)))
+    reached = bool(ids)
+    if not ids or "" in ids:
+        ids = cmap.lines[0]
+    chosen = cmap.order(ids)
+    return chosen, reached, sum(cmap.seconds.get(i, 0.0) for i in chosen)
 
 
 # Imported once by each test server, before it forks a child per mutant: the child starts in milliseconds
@@ -436,9 +454,14 @@ class _Worker:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _run(m: Mutant, selection: tuple[list[str], bool], timeout: float, worker: _Worker) -> str:
-    "Run the selected tests against one mutant in a scratch copy: killed, survived, timeout or unreached."
-    selected, reached = selection
+def _run(m: Mutant, selection: tuple[list[str], bool, float | None], timeout: float, worker: _Worker) -> str:
+    """Run the selected tests against one mutant in a scratch copy: killed, survived, timeout or unreached.
+
+    The time limit is `timeout`, or less when the tests took little time unmutated (a mutant that makes
+    them hang is killed sooner)."""
+    selected, reached, seconds = selection
+    if seconds is not None:
+        timeout = min(timeout, 20 + 5 * seconds)
     target = worker.scratch / "nnfs" / f"{m.module}.py"
     original = target.read_text(encoding="utf-8")
     target.write_text(m.source, encoding="utf-8")
@@ -514,10 +537,10 @@ def main(argv=None) -> int:
             if not todo:
                 continue
         t0 = time.perf_counter()
-        lines = None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
+        cmap = None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
         with ThreadPoolExecutor(args.jobs) as ex:
             outcome = list(
-                ex.map(lambda m: _run(m, _selected(m, lines, tests), args.timeout, _worker(workers)), todo)
+                ex.map(lambda m: _run(m, _selected(m, cmap, tests), args.timeout, _worker(workers)), todo)
             )
         killed = sum(s in ("killed", "timeout") for s in outcome)
         surv = [m for m, s in zip(todo, outcome) if s in ("survived", "unreached")]
