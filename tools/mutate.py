@@ -55,7 +55,7 @@ EXTRA_TESTS = {
     "layers": ["test_gradcheck.py", "test_torch_oracle.py"],
     "activations": ["test_gradcheck.py", "test_torch_oracle.py"],
     "losses": ["test_gradcheck.py", "test_torch_oracle.py"],
-    "_safeio": ["test_serialization.py", "test_fuzz_model_file.py"],
+    "_safeio": ["test_safeio.py", "test_serialization.py", "test_fuzz_model_file.py"],
     "serialization": ["test_fuzz_model_file.py"],
     "inference": ["test_cli.py"],
     "recipes": ["test_cli.py"],
