@@ -35,6 +35,7 @@ CONV_SHAPES = [
     (2, 4, 4, 5, 2, 1, "same"),
     (2, 5, 8, 3, 2, (3, 1), "same"),
     (1, 9, 4, 1, 3, 4, "valid"),
+    (2, 4, 5, 2, 3, (1, 3), "same"),
 ]
 TIGHT = dict(rtol=1e-10, atol=1e-12)
 
@@ -160,6 +161,58 @@ def test_conv_chunks_give_the_same_results(monkeypatch):
         np.testing.assert_allclose(layer.dweights, dw, **TIGHT)
         np.testing.assert_allclose(layer.dbiases, db, **TIGHT)
     assert layer._chunk(np.zeros((7, 8, 7, 3))) == 3
+
+
+def test_conv_documented_defaults():
+    "kernel_size defaults to 3 (3x3), and the im2col copy limit `Conv2D.max_cols_bytes` to 64 MiB."
+    assert Conv2D(1, 2).kernel_size == (3, 3) and Conv2D(1, 2).weights.shape == (3, 3, 1, 2)
+    assert Conv2D.max_cols_bytes == 64 * 2**20
+
+
+def test_conv_chunk_limit_boundaries():
+    """A batch whose copy is exactly max_cols_bytes is kept whole; one byte less, or one image's copy over the
+    limit, is chunked (one image at a time at least) and the backward pass still gives the same results."""
+    layer, rng = make_conv(3, 4, 3, "valid", 6)
+    x, g = rng.standard_normal((7, 6, 5, 3)), rng.standard_normal((7, 4, 3, 4))
+    per_image = 4 * 3 * 27 * 8
+    layer.max_cols_bytes = 7 * per_image
+    layer.forward(x)
+    assert layer.cols is not None and layer.cols.shape == (7 * 12, 27)
+    dx, dw = layer.backward(g).copy(), layer.dweights.copy()
+    layer.max_cols_bytes = 7 * per_image - 1
+    layer.forward(x)
+    assert layer.cols is None
+    np.testing.assert_allclose(layer.backward(g), dx, **TIGHT)
+    layer.max_cols_bytes = 1  # smaller than one image: images one by one, two images are not kept
+    layer.forward(x[:2])
+    assert layer.cols is None
+    np.testing.assert_allclose(layer.backward(g[:2]), dx[:2], **TIGHT)
+    layer.need_dinputs = False  # chunked backward without the input gradient: None, weights still right
+    layer.forward(x)
+    assert layer.backward(g) is None and layer.dinputs is None
+    np.testing.assert_allclose(layer.dweights, dw, **TIGHT)
+
+
+def test_conv_chunked_memory_stays_bounded():
+    "With a small max_cols_bytes, forward and backward never allocate a whole batch's im2col copy."
+    import tracemalloc
+
+    layer, rng = make_conv(1, 2, 8, "valid", 9)
+    x, g = rng.standard_normal((64, 15, 15, 1)), rng.standard_normal((64, 8, 8, 2))
+    per_image = 8 * 8 * 64 * 8  # 64 windows of 64 float64 values
+    full_copy = 64 * per_image  # 2 MiB
+    layer.max_cols_bytes = 4 * per_image
+    tracemalloc.start()
+    try:
+        layer.forward(x)
+        forward_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        layer.backward(g)
+        backward_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert layer.cols is None
+    assert forward_peak < full_copy // 2 and backward_peak < full_copy // 2
 
 
 def test_conv_inference_keeps_no_im2col_copy():
@@ -411,7 +464,7 @@ def test_conv_bad_inputs():
         Conv2D(2, 3).forward(np.zeros((1, 32)))
     with pytest.raises(NNFSError, match=r"\(batch, height, width, 2\), got \(1, 4, 4\)"):
         Conv2D(2, 3).forward(np.zeros((1, 4, 4)))
-    with pytest.raises(NNFSError, match="smaller than the 3x3 kernel"):
+    with pytest.raises(NNFSError, match="images of 2x5 are smaller than the 3x3 kernel"):
         layer.forward(np.zeros((1, 2, 5, 2)))
     assert Conv2D(2, 3, 3, padding="same").forward(np.zeros((1, 1, 1, 2))).shape == (1, 1, 1, 3)
     layer.forward(np.zeros((2, 4, 4, 2)))
@@ -492,6 +545,36 @@ def test_build_cnn_structure():
         build_cnn(filters=())
     with pytest.raises(NNFSError, match="shrink"):
         build_cnn(filters=(2, 2, 2), image_shape=(4, 4))
+
+
+def test_cnn_best_and_build_cnn_defaults():
+    "The chosen settings, and build_cnn's optimizer built from them."
+    assert CNN_BEST == dict(
+        filters=(32, 64), dense=128, dropout=0.3, learning_rate=1e-3, decay=1e-4, batch_size=128, epochs=15
+    )
+    opt = build_cnn(filters=(2,), dense=4).optimizer
+    assert type(opt).__name__ == "Adam" and opt.learning_rate == 1e-3 and opt.decay == 1e-4
+
+
+def test_build_cnn_dense_weight_scales():
+    """He scale sqrt(2 / fan_in) for the hidden dense layer (fan_in = h*w*channels after the poolings),
+    sqrt(1 / dense) for the output layer."""
+    import math
+
+    model = build_cnn(filters=(4,), dense=8, image_shape=(6, 10), n_classes=3)
+    d1, d2 = model.trainable_layers[1:]
+    assert d1.weights.shape == (3 * 5 * 4, 8) and d1.weight_scale == math.sqrt(2 / 60)
+    assert d2.weights.shape == (8, 3) and d2.weight_scale == math.sqrt(1 / 8)
+
+
+def test_build_cnn_shrink_boundaries():
+    "Images pooled down to 1x1 are accepted; a 0 along either axis is refused."
+    small = build_cnn(filters=(2,), dense=4, image_shape=(2, 2), n_classes=2)
+    assert small.trainable_layers[1].weights.shape == (1 * 1 * 2, 4)
+    assert build_cnn(filters=(2, 3), dense=4, image_shape=(4, 5)).trainable_layers[2].weights.shape == (3, 4)
+    for filters, shape in (((2, 2, 2), (4, 64)), ((2, 2, 2), (64, 4)), ((2,), (1, 9)), ((2,), (9, 1))):
+        with pytest.raises(NNFSError, match="shrink"):
+            build_cnn(filters=filters, image_shape=shape)
 
 
 def test_build_cnn_trains():

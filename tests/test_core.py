@@ -290,6 +290,17 @@ def test_book_code_reproducible_across_processes():
     assert expected[0, 0] == pytest.approx(1.764052345967664, abs=1e-15)
 
 
+_NO_INIT_SCRIPT = "import nnfs; print(repr(nnfs.get_rng().random(3).tolist()), nnfs.get_dtype())"
+
+
+def test_package_generator_before_init_is_seed_zero():
+    "Without any `init` call, a fresh interpreter draws what `init()` (seed 0) gives: float32, seed 0."
+    out = subprocess.run([sys.executable, "-c", _NO_INIT_SCRIPT], capture_output=True, text=True,
+                         check=True).stdout.split()
+    np.testing.assert_array_equal(np.array(eval(" ".join(out[:-1]))), init().random(3))
+    assert out[-1] == "float32"
+
+
 @pytest.mark.parametrize("seed", [0, 5, 2**32 - 1])
 def test_init_seeds_numpy_and_python_globals(seed):
     np.random.seed(12345)
@@ -313,6 +324,20 @@ def test_init_big_seeds_seed_numpy_globals_reproducibly(seed):
     assert not np.array_equal(np.random.randn(3), a)
     init(seed % 2**32)
     assert not np.array_equal(np.random.randn(3), a)
+
+
+def test_init_big_seeds_differing_only_in_bit_32_differ():
+    "Seeds above 2**32 go into NumPy's global generator whole: seeds that differ in any bit, bit 32"
+    " included, give different `np.random` streams."
+    init(2**33)
+    a = np.random.randn(3)
+    init(2**33 + 2**32)
+    assert not np.array_equal(np.random.randn(3), a)
+    init(2**33 + 2**32)
+    np.random.seed([0, 3])  # the seed's 32-bit words, low first
+    b = np.random.randn(3)
+    init(2**33 + 2**32)
+    np.testing.assert_array_equal(np.random.randn(3), b)
 
 
 def test_init_none_does_not_reseed_globals():
@@ -554,6 +579,21 @@ def test_atomic_write_removes_stale_temps_only(tmp_path):
         f.write(b"1")
     assert _temps(tmp_path) == [".nnfs-tmp-fresh", ".nnfs-tmp-old_but_fresh"]
     assert other.exists()
+
+
+def test_atomic_write_stale_temps_exactly_one_hour_old_are_kept(tmp_path, monkeypatch):
+    "Temporary files are removed when *older* than an hour: 3600 s old stays, 3601 s old goes."
+    import nnfs.core as core
+
+    now = 1_700_000_000
+    monkeypatch.setattr(core, "time", type("Clock", (), {"time": staticmethod(lambda: float(now))}))
+    for name, age in {"hour": 3600, "hour_and_a_second": 3601}.items():
+        p = tmp_path / f".nnfs-tmp-{name}"
+        p.write_bytes(b"")
+        os.utime(p, ns=((now - age) * 10**9, (now - age) * 10**9))
+    with atomic_write(tmp_path / "out.bin") as f:
+        f.write(b"1")
+    assert _temps(tmp_path) == [".nnfs-tmp-hour"]
 
 
 def test_atomic_write_text_and_binary(tmp_path):

@@ -3,6 +3,7 @@ errors) and Fashion-MNIST (lesson 15): IDX reading and its limits, the download 
 server on 127.0.0.1 serving small synthetic files (never the internet), caching, `path=` / NNFS_DATA, the one
 validation split, preparing images, and reading a folder of images."""
 
+import errno
 import gzip
 import hashlib
 import http.server
@@ -930,4 +931,230 @@ def test_load_image_folder_too_many_classes(tmp_path):
     for i in range(257):
         (tmp_path / f"c{i:03d}").mkdir()
     with pytest.raises(NNFSError, match="257 classes; at most 256"):
+        load_image_folder(tmp_path)
+
+
+# ---- boundaries and exact messages -------------------------------------------------------------------------
+
+
+def test_read_idx_first_magic_byte_must_be_zero(tmp_path):
+    p = tmp_path / "one.idx"
+    p.write_bytes(b"\x01\x00\x08\x01" + b"\x00\x00\x00\x01" + b"\x07")
+    with pytest.raises(NNFSError, match="one.idx is not an IDX file: bad magic number 01000801"):
+        read_idx(p)
+
+
+def test_read_idx_empty_file_says_empty(tmp_path):
+    p = tmp_path / "empty.idx"
+    p.write_bytes(b"")
+    with pytest.raises(NNFSError, match=r"empty.idx is not an IDX file: bad magic number \(empty\)"):
+        read_idx(p)
+
+
+@pytest.mark.parametrize("extra,has", [(b"", 8), (b"\x00" * 5, 13)])
+def test_read_idx_truncated_header_counts_bytes(tmp_path, extra, has):
+    p = tmp_path / "short.idx"
+    p.write_bytes(b"\x00\x00\x08\x04\x00\x00\x00\x02" + extra)  # 4 dimensions: a 20-byte header
+    match = f"short.idx is truncated: its header needs 20 bytes, the file has {has}$"
+    with pytest.raises(NNFSError, match=match):
+        read_idx(p)
+
+
+def test_read_idx_header_without_data(tmp_path):
+    p = tmp_path / "nodata.idx"
+    p.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05")
+    with pytest.raises(NNFSError, match=r"5 bytes of data, but the file holds only 0 bytes of data \(trunc"):
+        read_idx(p)
+
+
+def test_read_idx_gzip_data_shorter_than_announced(tmp_path):
+    p = tmp_path / "short.gz"
+    p.write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x64" + bytes(50)))  # announces 100, has 50
+    with pytest.raises(NNFSError, match=r"short.gz: .* the data end after 50 of 100 bytes \(truncated\?\)$"):
+        read_idx(p)
+
+
+def gzip_announcing(path: Path, extra: int) -> int:
+    """Write a gzip IDX file of S bytes whose header announces S*1032 + `extra` bytes of data (it holds 100);
+    returns S. The compressed size hardly depends on the header, so a few rounds find the fixed point."""
+    size = 0
+    for _ in range(20):
+        header = b"\x00\x00\x08\x01" + struct.pack(">I", size * 1032 + extra)
+        data = gzip.compress(header + bytes(100), mtime=0)
+        if len(data) == size:
+            path.write_bytes(data)
+            return size
+        size = len(data)
+    raise AssertionError("no fixed point")
+
+
+def test_read_idx_gzip_ratio_bound_is_exact(tmp_path):
+    "At most 1032 bytes of data per gzip byte: exactly that passes the header check, one more does not."
+    p = tmp_path / "ratio.gz"
+    size = gzip_announcing(p, 0)
+    with pytest.raises(NNFSError, match=f"the data end after 100 of {size * 1032:,} bytes"):
+        read_idx(p)  # passes the size check, then runs out of data
+    size = gzip_announcing(p, 1)
+    with pytest.raises(NNFSError, match=f"{size * 1032 + 1:,} bytes of data, more than a {size:,}-byte gzip"):
+        read_idx(p)
+
+
+def test_read_idx_numpy_size_limit_is_exact(tmp_path):
+    "Sizes (ignoring zero dimensions) below 2**62 bytes are fine; 2**62 itself is refused."
+    p = tmp_path / "edge.idx"
+    p.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", 0, 2**31 - 1, 2**31 + 1))  # 2**62 - 1
+    assert read_idx(p).shape == (0, 2**31 - 1, 2**31 + 1)
+    p.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", 0, 2**31, 2**31))
+    with pytest.raises(NNFSError, match=r"edge.idx: the header announces shape .*too large for any array"):
+        read_idx(p)
+    p.write_bytes(bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 0, 2**30, 2**29))  # 8-byte items: 2**62
+    with pytest.raises(NNFSError, match="too large for any array"):
+        read_idx(p)
+
+
+def test_read_idx_missing_file_message_is_the_system_reason(tmp_path):
+    p = tmp_path / "nope.idx"
+    with pytest.raises(NNFSError) as e:
+        read_idx(p)
+    assert str(e.value) == f"read_idx: cannot read {p}: {os.strerror(errno.ENOENT)}"
+
+
+def traced_peak(f) -> int:
+    "Peak memory traced by tracemalloc while `f` runs."
+    tracemalloc.start()
+    try:
+        f()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_read_idx_memory_is_the_array_plus_small_buffers(tmp_path):
+    "No second copy of the data; gzip data are inflated 1 MiB at a time (a few MiB of buffers at most)."
+    n = 4 << 20
+    raw = bytes([0, 0, 8, 1]) + struct.pack(">I", n) + bytes(n)
+    (tmp_path / "a.idx").write_bytes(raw)
+    (tmp_path / "a.idx.gz").write_bytes(gzip.compress(raw, mtime=0))
+    assert traced_peak(lambda: read_idx(tmp_path / "a.idx")) < n + (1 << 20)
+    assert traced_peak(lambda: read_idx(tmp_path / "a.idx.gz")) < n + (9 << 19)  # 4.5 MiB
+
+
+def test_checksum_reads_files_in_1_mib_chunks(tmp_path):
+    p = tmp_path / "big.gz"
+    data = np.random.default_rng(0).integers(0, 256, 6 << 20, dtype=np.uint8).tobytes()
+    p.write_bytes(data)
+    assert ds._md5(p) == hashlib.md5(data).hexdigest()
+    assert traced_peak(lambda: ds._md5(p)) < 3 << 20  # two 1 MiB chunks at most, not the 6 MiB file
+
+
+def test_download_limits_defaults():
+    assert ds.DOWNLOAD_LIMITS == {"max_bytes": 64 << 20, "read_timeout": 60.0, "deadline": 900.0}
+
+
+def test_download_of_exactly_max_bytes_is_accepted(env, monkeypatch):
+    biggest = max(len(b) for b in env["blobs"].values())
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "max_bytes", biggest)
+    assert_same(load(env), env["arrays"])
+
+
+def test_download_of_exactly_max_bytes_without_length_is_accepted(env, monkeypatch):
+    biggest = max(len(b) for b in env["blobs"].values())
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "max_bytes", biggest)
+    env["server"].no_length.update(NAMES)  # only the bytes received count
+    assert_same(load(env), env["arrays"])
+
+
+class FakeClock:
+    "time.monotonic for `nnfs.datasets`: `start` on the first call, `later` on every call after it."
+
+    def __init__(self, start: float, later: float):
+        self.calls, self.start, self.later = 0, start, later
+
+    def monotonic(self) -> float:
+        self.calls += 1
+        return self.start if self.calls == 1 else self.later
+
+
+def test_download_taking_exactly_the_deadline_is_accepted(env, monkeypatch):
+    monkeypatch.setitem(ds.DOWNLOAD_LIMITS, "deadline", 5.0)
+    monkeypatch.setattr(ds, "time", FakeClock(100.0, 105.0))
+    assert_same(load(env), env["arrays"])
+    monkeypatch.setattr(ds, "time", FakeClock(100.0, 105.001))
+    with pytest.raises(NNFSError, match=r"took longer than 5 s"):
+        load(env, cache_dir=env["tmp"] / "other")
+
+
+def test_progress_bar_is_the_default_in_scaled_bytes_and_erased(env, capsys):
+    assert_same(fashion_mnist(base_url=env["server"].url), env["arrays"])  # progress=True by default
+    err = capsys.readouterr().err
+    size = len(env["blobs"][NAMES[0]])
+    assert f"{NAMES[0]}:" in err and f"{NAMES[3]}:" in err
+    assert f"0.00/{size / 1000:.1f}k" in err and str(size) not in err  # bytes shown as k, M, ...
+    assert "\n" not in err  # leave=False: each bar is erased when its file is done
+
+
+def test_cache_folder_that_cannot_be_created(env):
+    (env["tmp"] / "a-file").write_bytes(b"")
+    with pytest.raises(NNFSError, match="cannot create the cache folder .*a-file"):
+        load(env, cache_dir=env["tmp"] / "a-file" / "cache")
+    assert env["server"].hits == []
+
+
+@pytest.mark.parametrize(
+    "which,array,match",
+    [
+        (1, np.zeros((30, 1), np.uint8), r"train-labels-idx1-ubyte.gz should hold a 1-D .*uint8 \(30, 1\)"),
+        (1, np.zeros(30, np.int32), r"train-labels-idx1-ubyte.gz should hold a 1-D .*int32 \(30,\)"),
+        (0, np.zeros((30, 28, 27), np.uint8), r"train-images-idx3-ubyte.gz should hold 28x28 images"),
+        (1, np.zeros(29, np.uint8), "train-images-idx3-ubyte.gz has 30 images but train-labels"),
+        (2, np.zeros((10, 28, 28), np.int32), "t10k-images-idx3-ubyte.gz should hold uint8 pixels"),
+        (3, np.zeros(9, np.uint8), "t10k-images-idx3-ubyte.gz has 10 images but t10k-labels-idx1-ubyte.gz"),
+    ],
+)
+def test_local_validation_errors_name_the_right_file(env, which, array, match):
+    blobs = dict(env["blobs"])
+    blobs[NAMES[which]] = gzip.compress(idx_bytes(array, {np.uint8: 0x08, np.int32: 0x0C}[array.dtype.type]))
+    with pytest.raises(NNFSError, match=match):
+        load(env, path=write_folder(env["tmp"] / "bad", blobs))
+
+
+def test_train_val_split_boundaries():
+    X, y = np.arange(50), np.arange(50)
+    assert [len(p) for p in train_val_split(X, y, 1)] == [49, 49, 1, 1]
+    assert [len(p) for p in train_val_split(X, y, 49)] == [1, 1, 49, 49]
+    with pytest.raises(NNFSError, match=r"a fractional val_size must be in \(0, 1\), got 1.0"):
+        train_val_split(X, y, 1.0)
+    with pytest.raises(NNFSError, match="val_size=0.001 leaves 50 of 50 samples for training"):
+        train_val_split(X, y, 0.001)  # rounds to 0 validation samples
+
+
+def test_train_val_split_default_is_10000():
+    X = np.arange(10_002)
+    Xt, yt, Xv, yv = train_val_split(X, X, rng=np.random.default_rng(0))
+    assert len(Xv) == len(yv) == 10_000 and len(Xt) == 2
+
+
+def test_load_image_folder_256_classes(tmp_path):
+    for i in range(256):
+        save(tmp_path / f"c{i:03d}" / "a.png", np.full((1, 1), i, np.uint8))
+    X, y, names = load_image_folder(tmp_path)
+    assert X.shape == (256, 1, 1) and y.tolist() == list(range(256)) and X[:, 0, 0].tolist() == y.tolist()
+    assert len(names) == 256
+
+
+def test_load_image_folder_damaged_and_too_large_images(tmp_path):
+    p = save(tmp_path / "a" / "1.png", np.random.default_rng(0).integers(0, 256, (20, 20), dtype=np.uint8))
+    p.write_bytes(p.read_bytes()[:150])  # the header is intact, the pixel data are cut
+    with pytest.raises(NNFSError, match=r"^load_image_folder: cannot read .*1.png: image file is truncated"):
+        load_image_folder(tmp_path)
+    save(p, np.zeros((4, 4), np.uint8))
+    with pytest.raises(NNFSError) as e:
+        load_image_folder(tmp_path, max_pixels=15)
+    assert str(e.value) == f"load_image_folder: {p} is 4x4 pixels, more than max_pixels=15"
+
+
+def test_load_image_folder_default_max_pixels(tmp_path):
+    "By default at most 2**24 pixels (4096 x 4096); the size is checked before the pixels are decoded."
+    save(tmp_path / "a" / "big.png", np.zeros((4096, 4097), bool), mode="1")
+    with pytest.raises(NNFSError, match="is 4097x4096 pixels, more than max_pixels=16,777,216"):
         load_image_folder(tmp_path)

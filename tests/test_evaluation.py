@@ -194,3 +194,56 @@ def test_plot_misclassified_shows_sixteen_by_default():
     fig = plot_misclassified(np.zeros((20, IMAGE_SIZE, IMAGE_SIZE)), y, probs)
     assert sum(1 for ax in fig.axes if ax.get_title()) == 16 and len(fig.axes) == 16
     plt.close("all")
+
+
+def test_plot_confusion_matrix_figure_and_colour_scale():
+    "A new figure is 6 x 5 inches with a colorbar; the colour scale starts at 0 (an empty cell is lightest)."
+    import matplotlib.pyplot as plt
+
+    ax = plot_confusion_matrix(np.array([[5, 1], [2, 7]]))
+    np.testing.assert_allclose(ax.figure.get_size_inches(), [6, 5])
+    assert len(ax.figure.axes) == 2  # the matrix and its colorbar
+    assert ax.images[0].get_clim() == (0, 5 / 6)  # rows normalized: the largest share is 5/6
+    counts = plot_confusion_matrix(np.array([[5, 1], [2, 7]]), normalize=False)
+    assert counts.images[0].get_clim() == (0, 7)  # from 0 even though every count is positive
+    _, own = plt.subplots(figsize=(3, 2))
+    plot_confusion_matrix(np.eye(3, dtype=int), ax=own)
+    np.testing.assert_allclose(own.figure.get_size_inches(), [3, 2])  # a given axes keeps its figure
+    plt.close("all")
+
+
+@pytest.mark.parametrize("n,cols,grid", [(3, 2, (2, 2)), (16, 8, (2, 8)), (5, 8, (1, 8)), (1, 1, (1, 1))])
+def test_plot_misclassified_grid_and_figure_size(n, cols, grid):
+    "The gallery is a grid of `cols` columns, each panel 1.1 inches wide and 1.35 inches tall."
+    import matplotlib.pyplot as plt
+
+    y = np.zeros(20, dtype=int)
+    probs = np.tile([0.3, 0.7], (20, 1))
+    fig = plot_misclassified(np.zeros((20, IMAGE_SIZE, IMAGE_SIZE)), y, probs, n=n, cols=cols)
+    rows, c = grid
+    assert len(fig.axes) == rows * c and sum(1 for ax in fig.axes if ax.get_title()) == n
+    np.testing.assert_allclose(fig.get_size_inches(), [c * 1.1, rows * 1.35])
+    assert fig.axes[0].get_title() == "0\n-> 1 (0.70)"
+    plt.close("all")
+
+
+def test_plot_misclassified_titles_do_not_cover_other_panels():
+    "With the longest Fashion-MNIST names, no title runs into another panel's image or title."
+    import matplotlib.pyplot as plt
+
+    from nnfs.datasets import FASHION_MNIST_CLASSES
+
+    y = np.array([0, 9, 2, 8, 4, 7, 6, 5] * 2)
+    probs = np.full((16, 10), 0.01)
+    probs[np.arange(16), 9 - y] = 0.91
+    fig = plot_misclassified(np.zeros((16, IMAGE_SIZE, IMAGE_SIZE)), y, probs, list(FASHION_MNIST_CLASSES))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+    assert len(titles) == 16 and "T-shirt/top\n-> Ankle boot (0.91)" in [ax.get_title() for ax in fig.axes]
+    for i, title in enumerate(titles):
+        for j in range(16):
+            if j != i:
+                assert not title.overlaps(panels[j]) and not title.overlaps(titles[j]), (i, j)
+    plt.close("all")

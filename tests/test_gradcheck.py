@@ -351,6 +351,17 @@ def test_proportional_error_near_rtol(delta, ok):
     assert result.max_rel_error == pytest.approx(delta / (1 + delta), rel=1e-3)
 
 
+def test_error_exactly_at_rtol_passes():
+    "`ok` means every relative error is *at most* rtol: an error equal to rtol passes, one ulp above fails."
+    x = np.ones((2, 3))
+    err = gradcheck(Affine(np.ones((2, 3)), factor=1.5), x, rtol=0.5).max_rel_error
+    assert err == pytest.approx(1 / 3, rel=1e-6)
+    at = gradcheck(Affine(np.ones((2, 3)), factor=1.5), x, rtol=err)
+    assert at.max_rel_error == err and at.ok and bool(at)
+    below = gradcheck(Affine(np.ones((2, 3)), factor=1.5), x, rtol=float(np.nextafter(err, 0)))
+    assert below.max_rel_error == err and not below.ok
+
+
 def test_custom_rng_changes_the_projection():
     x = np.ones((2, 3))
     a = gradcheck(Affine(np.ones((2, 3)), factor=2.0), x)
