@@ -44,6 +44,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "nnfs"
@@ -95,8 +96,13 @@ class Mutant:
     line: int
     col: int
     what: str
-    source: str
+    make: Callable[[], str]
     end_line: int = 0
+
+    @property
+    def source(self) -> str:
+        "The whole module's source with this mutation applied."
+        return self.make()
 
     @property
     def key(self) -> str:
@@ -226,22 +232,39 @@ class _Replace(ast.NodeTransformer):
 
 
 def mutants(module: str) -> list[Mutant]:
-    "Every mutant of `nnfs/<module>.py`, in source order."
+    """Every mutant of `nnfs/<module>.py`, in source order. A key that would repeat (two mutations of the
+    same kind at one position, e.g. both comparisons of `a <= b <= c`) gets ` (2)`, ` (3)`... appended."""
     src = (PKG / f"{module}.py").read_text(encoding="utf-8")
     finder = _Finder()
     finder.visit(ast.parse(src))
-    out = []
+    out, seen = [], {}
     for node, what, apply in finder.points:
-        tree = _Replace(node, apply).visit(ast.parse(src))
-        ast.fix_missing_locations(tree)
-        try:
-            new_src = ast.unparse(tree)
-        except Exception:
-            continue
+        pos = (node.lineno, node.col_offset, what)
+        seen[pos] = seen.get(pos, 0) + 1
+        if seen[pos] > 1:
+            what = f"{what} ({seen[pos]})"
         out.append(
-            Mutant(module, node.lineno, node.col_offset, what, new_src, node.end_lineno or node.lineno)
+            Mutant(
+                module,
+                node.lineno,
+                node.col_offset,
+                what,
+                _unparser(src, node, apply),
+                node.end_lineno or node.lineno,
+            )
         )
     return out
+
+
+def _unparser(src: str, node: ast.AST, apply) -> Callable[[], str]:
+    "A function that makes the mutated source (only when the mutant is run: unparsing a module takes time)."
+
+    def make() -> str:
+        tree = _Replace(node, apply).visit(ast.parse(src))
+        ast.fix_missing_locations(tree)
+        return ast.unparse(tree)
+
+    return make
 
 
 def _tests_for(module: str, tests_dir: Path) -> list[str]:
