@@ -4,8 +4,10 @@ photos."""
 
 import io
 import os
+import struct
 import time
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from nnfs.core import NNFSError
 from nnfs.datasets import FASHION_MNIST_CLASSES, prepare_images
 from nnfs.inference import (
     FASHION_MNIST_PREPROCESSING,
+    MAX_PIXELS,
     InputWarning,
     predict_classes,
     predict_images,
@@ -410,3 +413,210 @@ def test_synthetic_photo_accuracy(trained):
     assert hit.mean() > 0.7 and hit.mean() > direct - 0.15, (hit.mean(), direct)
     for k, kind in enumerate(kinds):
         assert hit[k::4].mean() > 0.55, (kind, hit[k::4].mean())
+
+
+# ---- exact scales, limits and error paths
+# -------------------------------------------------------------------
+
+
+def framed(image) -> np.ndarray:
+    "The 0..255 pixels preprocess_image gives a 28x28 gray image with dark edges (passed through unchanged)."
+    return np.round(preprocess_image(image).reshape(28, 28) * 127.5 + 127.5).astype(int)
+
+
+def with_pixels(values, dtype, mode=None):
+    "A 28x28 image of zeros with `values` along row 14 from column 4 (as a PIL image of `mode` if given)."
+    a = np.zeros((28, 28), dtype)
+    a[14, 4 : 4 + len(values)] = values
+    return Image.fromarray(a, mode) if mode else a
+
+
+def test_warnings_point_at_the_caller():
+    with pytest.warns(InputWarning) as rec:
+        predict_proba(softmax_model(), np.full((1, 784), 255.0, np.float32))
+    assert rec[0].filename == __file__
+    with pytest.warns(InputWarning, match="looks blank") as rec:
+        preprocess_image(np.zeros((50, 50), np.uint8))
+    assert rec[0].filename == __file__
+
+
+def test_error_names_the_last_layer_not_another():
+    m = Model([Dense(784, 16), ReLU(), Dense(16, 10)]).finalize()
+    with pytest.raises(NNFSError, match="it ends with Dense$"):
+        predict_proba(m, np.zeros((1, 784), np.float32))
+
+
+def test_one_vector_is_refused_by_predict_proba_itself():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before the range check could warn
+        with pytest.raises(NNFSError, match=r"^predict_proba: X must be 2-D, one sample per row; got shape"):
+            predict_proba(softmax_model(), np.full(784, 255.0))
+
+
+def test_range_warning_boundaries():
+    "Half the range beyond each edge of [-1, 1] is accepted: -2 and 2 exactly do not warn, a bit more does."
+    m = softmax_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predict_proba(m, np.array([[-2.0] * 784, [2.0] * 784], np.float32))
+    for v in (-2.01, 2.01):
+        with pytest.warns(InputWarning, match="inputs range over"):
+            predict_proba(m, np.full((1, 784), v, np.float32))
+
+
+def test_default_pixel_limit_is_64_million(tmp_path):
+    "A 64,000,001-pixel image is refused from its header alone; 64,000,000 passes the limit (then decodes)."
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    def png_header(w: int, h: int) -> bytes:
+        ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+    assert MAX_PIXELS == 64_000_000
+    (tmp_path / "over.png").write_bytes(png_header(64_000_001, 1))
+    with pytest.raises(NNFSError, match=r"has 64000001x1 pixels, more than the limit of 64,000,000"):
+        preprocess_image(tmp_path / "over.png")
+    (tmp_path / "at.png").write_bytes(png_header(8000, 8000))
+    with pytest.raises(NNFSError, match="truncated"):  # past the size check: the (empty) pixel data fails
+        preprocess_image(tmp_path / "at.png")
+
+
+def test_pixel_limit_is_inclusive(tmp_path):
+    Image.fromarray(rect()).save(tmp_path / "r.png")
+    at_limit = preprocess_image(tmp_path / "r.png", max_pixels=100 * 100)
+    assert np.array_equal(at_limit, preprocess_image(rect()))
+    with pytest.raises(NNFSError, match="more than the limit of 9,999"):
+        preprocess_image(tmp_path / "r.png", max_pixels=100 * 100 - 1)
+
+
+def test_large_images_are_box_shrunk_to_1024():
+    "1025 pixels is over the 1024 working size: 2x2 boxes are averaged, fine stripes become gray, not lost."
+    a = np.zeros((1025, 1025), np.uint8)
+    a[256:768, 257:768:2] = 255  # every other column of a square
+    im = Image.fromarray(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not blank
+        out = preprocess_image(im)
+    assert np.array_equal(out, preprocess_image(im.reduce(2)))
+
+
+def test_large_palette_image_is_subsampled():
+    a = np.zeros((1030, 1030), np.uint8)
+    a[400:600, 300:700] = 1
+    im = Image.fromarray(a, "P")
+    im.putpalette([0, 0, 0, 255, 255, 255])
+    assert np.array_equal(preprocess_image(im), expected_rect((7, 21), (0, 28)))
+
+
+def test_stat_failure_names_the_reason(tmp_path):
+    Image.fromarray(rect()).save(tmp_path / "r.png")
+    with pytest.raises(NNFSError, match=r"^cannot read image .*r\.png/x\.png: Not a directory$"):
+        preprocess_image(tmp_path / "r.png" / "x.png")
+
+
+def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
+    Image.fromarray(rect(h=20, w=20, box=(5, 5, 15, 15))).save(tmp_path / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses over twice this
+    with pytest.raises(NNFSError, match=r"image .*bomb\.png is too large to open"):
+        preprocess_image(tmp_path / "bomb.png", max_pixels=10**9)
+
+
+def test_permission_denied_is_reported(tmp_path, monkeypatch):
+    Image.fromarray(rect()).save(tmp_path / "r.png")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Image, "open", denied)  # root may read any file: simulate the refusal
+    with pytest.raises(NNFSError, match=r"cannot read image .*r\.png: permission denied$"):
+        preprocess_image(tmp_path / "r.png")
+
+
+def test_decoder_message_is_cut_to_200_characters(tmp_path):
+    path = tmp_path / ("n" * 200 + ".png")
+    path.write_text("not an image")
+    with pytest.raises(NNFSError, match="UnidentifiedImageError") as e:
+        preprocess_image(path)
+    detail = str(e.value).split("UnidentifiedImageError: ", 1)[1]
+    assert len(detail) == 200 and detail.startswith("cannot identify image file")
+
+
+def test_32_bit_file_is_scaled_by_its_declared_depth(tmp_path):
+    "A 32-bit TIFF is scaled by 2**32 - 1 even when its values are small (an array would be taken as 16-bit)."
+    Image.fromarray(with_pixels([2**30, 2 * 10**8], np.int32), "I").save(tmp_path / "big.tif")
+    assert framed(tmp_path / "big.tif")[14, 4:6].tolist() == [64, 12]
+    Image.fromarray(with_pixels([65535, 255], np.int32), "I").save(tmp_path / "small.tif")
+    assert Image.open(tmp_path / "small.tif").tag_v2[258] in (32, (32,))
+    assert framed(tmp_path / "small.tif").max() == 0
+    assert framed(with_pixels([65535, 255], np.int32, "I"))[14, 4:6].tolist() == [255, 1]
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([100, 255], [100, 255]),  # fits 8 bits: as is
+        ([256], [1]),  # 16 bits: 256 * 255 / 65535
+        ([65535, 257 * 100], [255, 100]),
+        ([65536, 2**24], [0, 1]),  # 32 bits
+        ([2**30], [64]),
+    ],
+)
+def test_integer_image_without_declared_depth_takes_the_smallest_that_fits(values, expected):
+    assert framed(with_pixels(values, np.int32, "I"))[14, 4 : 4 + len(values)].tolist() == expected
+
+
+def test_negative_integer_pixels_are_refused():
+    with pytest.raises(NNFSError, match=r"pixel values up to 100 do not fit the image's 8 bits"):
+        preprocess_image(with_pixels([-5, 100], np.int32, "I"))
+
+
+def test_16_bit_image_exact_scale():
+    "I;16 pixels are v * 255 / 65535, rounded: 65407 -> 254.502 -> 255, 64892 -> 252.498 -> 252."
+    im = Image.fromarray(with_pixels([65535, 65407, 64892, 257 * 7], np.uint16))
+    assert im.mode == "I;16"
+    assert framed(im)[14, 4:8].tolist() == [255, 255, 252, 7]
+
+
+def test_float_image_scale_and_refusals():
+    assert framed(with_pixels([1.0, 0.2], np.float32, "F"))[14, 4:6].tolist() == [255, 51]
+    with pytest.raises(NNFSError, match=r"float pixels range over \[0, 1.5\]"):
+        preprocess_image(with_pixels([1.5], np.float32, "F"))
+    with pytest.raises(NNFSError, match="the image holds NaN or infinite pixels"):
+        preprocess_image(with_pixels([np.nan], np.float32, "F"))
+
+
+def test_transparent_gray_and_palette_images_lie_on_white_paper(tmp_path):
+    base = preprocess_image(rect())
+    la = Image.merge("LA", [Image.new("L", (100, 100), 0), Image.fromarray(rect())])  # black, opaque rect
+    assert np.array_equal(preprocess_image(la), base)
+    p = Image.fromarray(rect(fg=1), "P")
+    p.putpalette([0, 0, 0, 0, 0, 0])
+    p.save(tmp_path / "p.png", transparency=0)  # index 0 (outside the rect) transparent
+    reopened = Image.open(tmp_path / "p.png")
+    assert reopened.mode == "P" and "transparency" in reopened.info
+    assert np.array_equal(preprocess_image(reopened), base)
+
+
+def test_palette_image_is_converted_to_colors():
+    p = Image.fromarray(rect(fg=1), "P")
+    p.putpalette([0, 0, 0, 255, 255, 255])
+    assert np.array_equal(preprocess_image(p), preprocess_image(rect()))
+
+
+def test_unconvertible_mode_is_refused():
+    with pytest.raises(NNFSError, match="cannot convert a La image to RGB"):
+        preprocess_image(Image.new("La", (20, 20)))
+
+
+def test_array_scales_exact():
+    box = (5, 5, 20, 20)
+    assert framed(rect(28, 28, box).astype(bool)).max() == 255
+    assert framed(rect(28, 28, box, fg=1.0, dtype=np.float32)).max() == 255
+    assert framed(with_pixels([65535, 257 * 9, 65407], np.uint16))[14, 4:7].tolist() == [255, 9, 255]
+    assert framed(with_pixels([255, 3], np.int32))[14, 4:6].tolist() == [255, 3]
+    with pytest.raises(
+        NNFSError, match=r"in 0..255 \(or uint16\), got dtype int32 with values in \[0, 256\]"
+    ):
+        preprocess_image(with_pixels([256], np.int32))
