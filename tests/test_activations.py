@@ -4,10 +4,12 @@ Softmax and its backward pass run under `np.errstate(all="raise")` on extreme lo
 division by zero or an invalid operation anywhere is an error, not a silent inf/NaN. The layers follow the
 `Layer` protocol: no parameters, `repr` from their (empty) config, `predictions` (outputs for ReLU, the argmax
 for Softmax), and errors naming the problem when backward comes before forward or gets the wrong shape."""
+import inspect
+
 import numpy as np
 import pytest
 
-from nnfs.activations import ReLU, Softmax, softmax
+from nnfs.activations import Linear, ReLU, Sigmoid, Softmax, softmax
 from nnfs.core import NNFSError
 from nnfs.layers import Layer
 
@@ -134,3 +136,31 @@ def test_softmax_works_over_the_last_axis_of_any_rank():
     np.testing.assert_allclose(s.sum(axis=-1), 1.0)
     expected = np.einsum("abjk,abk->abj", s[..., :, None] * np.eye(4) - s[..., :, None] * s[..., None, :], d)
     np.testing.assert_allclose(layer.backward(d), expected, atol=1e-12)
+
+
+def test_softmax_of_a_vector_and_of_a_3d_batch_by_value():
+    "Softmax normalizes over the last axis whatever the rank: a 1-D vector, and each row of a 3-D batch."
+    v = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(softmax(v), np.exp(v) / np.exp(v).sum(), rtol=1e-15)
+    z = np.random.default_rng(4).standard_normal((2, 3, 4))
+    np.testing.assert_allclose(softmax(z), np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(Softmax().forward(z), softmax(z), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_floors_shifted_logits_at_minus_80(dtype):
+    "A class more than 80 below the row's maximum gets exactly what a class at -80 gets: e^-80 / row sum."
+    at_floor = softmax(np.array([[0.0, -80.0]], dtype=dtype))
+    for below in (-80.5, -81.0, -1e4):
+        np.testing.assert_array_equal(softmax(np.array([[0.0, below]], dtype=dtype)), at_floor)
+    np.testing.assert_allclose(at_floor[0, 1], np.exp(-80.0), rtol=1e-6)   # about 1.8e-35, not 0
+
+
+@pytest.mark.parametrize("cls", [ReLU, Softmax, Sigmoid, Linear])
+def test_forward_training_defaults_to_true_like_the_layer_protocol(cls):
+    "`forward(inputs, training=True)`: the same signature and default as `Layer.forward`."
+    param = inspect.signature(cls.forward).parameters["training"]
+    assert param.default is True
+    assert param.default == inspect.signature(Layer.forward).parameters["training"].default
+    x = np.array([[0.5, -1.0]])
+    np.testing.assert_array_equal(cls().forward(x), cls().forward(x, training=False))

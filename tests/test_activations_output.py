@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from nnfs.activations import Linear, Sigmoid
+from nnfs.activations import Linear, Sigmoid, sigmoid
 from nnfs.core import NNFSError
 from nnfs.gradcheck import gradcheck
 from nnfs.layers import Layer
@@ -115,3 +115,13 @@ def test_linear_is_identity_and_copies():
     assert g is not x and act.dinputs is g
     g[0, 0] = 99.0
     assert x[0, 0] == 0.0  # changing the gradient cannot change the caller's array
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_floor_is_sigmoid_of_minus_80(dtype):
+    "Inputs below -80 are clipped to -80: the probability stays at sigmoid(-80), about 1.8e-35, never 0."
+    at_floor = sigmoid(np.array([-80.0], dtype=dtype))
+    np.testing.assert_allclose(at_floor, 1 / (1 + np.exp(80.0)), rtol=1e-6)
+    for below in (-80.5, -81.0, -1e30):
+        np.testing.assert_array_equal(sigmoid(np.array([below], dtype=dtype)), at_floor)
+        np.testing.assert_array_equal(Sigmoid().forward(np.array([[below]], dtype=dtype)), [at_floor])

@@ -381,3 +381,127 @@ def test_predict_over_large_image(capsys, tmp_path):
             preprocess_image(str(tmp_path / "thin.png"), max_pixels=50)
     finally:
         inference.MAX_PIXELS = monkey
+
+
+def test_option_defaults():
+    "The documented defaults: seed 0, 1 BLAS thread, the MLP and its file; epochs and batch size per model."
+    from nnfs.cli import make_parser
+
+    args = make_parser().parse_args(["train"])
+    assert (args.seed, args.threads, args.arch, args.output) == (0, 1, "mlp", "fashion_mnist_mlp.npz")
+    assert args.epochs is None and args.batch_size is None and args.limit is None  # the model's own choice
+    assert not args.test and not args.no_progress and args.data is None
+    assert make_parser().parse_args(["predict", "m.npz", "a.png"]).threads == 1
+
+
+def test_smallest_accepted_values(capsys):
+    "Each integer option accepts its minimum and refuses one less."
+    from nnfs.cli import make_parser
+
+    args = make_parser().parse_args(
+        ["train", "--epochs", "1", "--batch-size", "1", "--seed", "0", "--threads", "1", "--limit", "1"]
+    )
+    assert (args.epochs, args.batch_size, args.seed, args.threads, args.limit) == (1, 1, 0, 1, 1)
+    assert make_parser().parse_args(["predict", "--threads", "1", "m.npz", "a.png"]).threads == 1
+    for argv, contains in (
+        (["train", "--limit", "0"], "argument --limit: expected an integer >= 1, got '0'"),
+        (["predict", "--threads", "0", "m.npz", "a.png"], "argument --threads: expected an integer >= 1"),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == ""
+        one_line_error(err, contains)
+
+
+def test_output_folder_errors_name_the_problem(capsys, tmp_path, monkeypatch):
+    "A missing folder and a folder the user may not write to are told apart, before any training."
+    code, out, err = run(capsys, "train", "--output", str(tmp_path / "no" / "m.npz"), "--no-progress")
+    assert code == 1 and out == ""
+    one_line_error(err, f"--output: the folder {tmp_path / 'no'} does not exist")
+    # root may write anywhere, so the permission check is told that the folder is read-only
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    code, out, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"), "--no-progress")
+    assert code == 1 and out == ""
+    one_line_error(err, f"--output: the folder {tmp_path} is not writable")
+
+
+def _fake_training(calls: list):
+    "A stand-in for `train_fashion_mnist`: records its arguments, builds the model and does not train it."
+
+    def train(**kw):
+        calls.append(kw)
+        return kw["build"](rng=np.random.default_rng(0)), {}
+
+    return train
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, arch):
+    "`--arch` picks the builder and its epochs and batch size; the saved model records its preprocessing."
+    from nnfs import cli
+    from nnfs.conv import CNN_BEST
+    from nnfs.inference import FASHION_MNIST_PREPROCESSING
+
+    calls = []
+    monkeypatch.setattr(cli, "train_fashion_mnist", _fake_training(calls))
+    output = str(tmp_path / "m.npz")
+    code, out, err = run(capsys, "train", "--arch", arch, "--output", output, "--no-progress")
+    assert code == 0, err
+    assert out == f"saved the model to {tmp_path / 'm.npz'}\n"
+    (kw,) = calls
+    best = cli.BEST if arch == "mlp" else CNN_BEST
+    assert (kw["epochs"], kw["batch_size"]) == (best["epochs"], best["batch_size"])
+    assert kw["seed"] == 0 and kw["threads"] == 1
+    assert kw["progress"] is False and kw["test"] is False and kw["data"] is None and kw["limit"] is None
+    assert load_model(tmp_path / "m.npz").preprocessing == FASHION_MNIST_PREPROCESSING
+
+
+def test_data_hint_only_for_missing_data_without_data_option(capsys, tmp_path, monkeypatch):
+    "The '--data FOLDER' hint is added only to a missing-data error, and only when --data was not given."
+    from nnfs import cli
+    from nnfs.core import NNFSError
+
+    def failing(message):
+        def train(**kw):
+            raise NNFSError(message)
+
+        return train
+
+    monkeypatch.setattr(cli, "train_fashion_mnist", failing("fashion_mnist: the files are missing"))
+    code, _, err = run(capsys, "train", "--data", str(tmp_path), "--output", str(tmp_path / "m.npz"))
+    assert code == 1 and err == "nnfs: error: fashion_mnist: the files are missing\n"
+    monkeypatch.setattr(cli, "train_fashion_mnist", failing("epochs: expected a positive integer"))
+    code, _, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"))
+    assert code == 1 and err == "nnfs: error: epochs: expected a positive integer\n"
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (OSError(28, "No space left on device", "/disk/m.npz"), "No space left on device: /disk/m.npz"),
+        (OSError("the disk went away"), "the disk went away"),
+    ],
+)
+def test_os_error_is_one_line_and_status_1(capsys, tmp_path, monkeypatch, error, message):
+    "An operating-system error: its description (and the file it names), exit status 1, no traceback."
+    from nnfs import cli
+
+    def train(**kw):
+        raise error
+
+    monkeypatch.setattr(cli, "train_fashion_mnist", train)
+    code, out, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"))
+    assert code == 1 and out == ""
+    assert err == f"nnfs: error: {message}\n"
+
+
+def test_ctrl_c_exits_with_status_130(capsys, tmp_path, monkeypatch):
+    "Ctrl-C during training: 'nnfs: interrupted' and the shell's status for SIGINT, 128 + 2."
+    from nnfs import cli
+
+    def train(**kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "train_fashion_mnist", train)
+    code, out, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"))
+    assert code == 130 and out == "" and err == "nnfs: interrupted\n"
+    assert not (tmp_path / "m.npz").exists()

@@ -178,3 +178,16 @@ def test_dropout_integer_inputs_get_the_package_dtype():
 def test_dropout_rate_messages(rate, msg):
     with pytest.raises(NNFSError, match=rf"Dropout: rate \(the fraction of inputs to drop\) {msg}"):
         Dropout(rate)
+
+
+def test_dropout_drops_a_draw_equal_to_the_keep_fraction():
+    """An input is kept when its uniform draw `u` in [0, 1) is below `1 - rate`, so the keep probability is
+    exactly `1 - rate`: a draw exactly at that threshold is dropped, draws below it are kept."""
+    draws = np.random.default_rng(7).random((1, 8))
+    v = float(draws.max())
+    rate = 1.0 - v
+    assert v >= 0.5 and 1.0 - rate == v          # the threshold is exactly the largest draw
+    out = Dropout(rate, rng=np.random.default_rng(7)).forward(np.ones((1, 8)))
+    expected = np.where(draws < v, 1.0 / v, 0.0)
+    np.testing.assert_array_equal(out, expected)
+    assert np.count_nonzero(out) == 7 and out[draws == v].item() == 0.0

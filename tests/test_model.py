@@ -1,6 +1,11 @@
 """The Model (lesson 16): training, the fused softmax/cross-entropy backward, history, batched
 evaluate/predict, reproducibility, and the errors users can cause."""
 
+import io
+import sys
+import time
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -738,3 +743,283 @@ def test_sizes_one():
     res = m.evaluate(X[:1], y[:1])
     assert res["accuracy"] in (0.0, 1.0) and res["loss"] > 0
     assert m.predict(X[:1], batch_size=1).shape == (1, 3)
+
+
+# ---------------------------------------------------------------- defaults, edge cases, the progress display
+def test_a_new_model_is_not_finalized_and_add_chains():
+    m = Model()
+    assert m.finalized is False
+    with pytest.raises(NNFSError, match=r"finalize\(\) first"):
+        m.predict(np.ones((2, 2)))
+    dense, soft = Dense(2, 3), Softmax()
+    assert m.add(dense).add(soft) is m and m.layers == [dense, soft]
+    m.set(loss=CategoricalCrossentropy())
+    assert repr(m) == "Model([Dense(n_inputs=2, n_neurons=3), Softmax()], loss=CategoricalCrossentropy)"
+    assert repr(Model()) == "Model([], loss=None)"
+
+
+def test_a_model_without_trainable_layers_predicts_but_cannot_train():
+    m = Model([ReLU()]).finalize()
+    out = m.predict(np.array([[1.0, -2.0]]))  # float64 inputs: converted to the package dtype once
+    assert out.dtype == np.float32 and out.tolist() == [[1.0, 0.0]]
+    with pytest.raises(NNFSError, match="Model.predict: X has no samples"):
+        m.predict(np.float64(2.0))
+    m.set(loss=MeanSquaredError(), optimizer=SGD()).finalize()
+    with pytest.raises(NNFSError, match="no trainable layers"):
+        m.train(np.ones((3, 1)), np.ones(3), progress=False)
+
+
+def test_wrong_column_count_gets_no_flatten_hint():
+    m = spiral_model(hidden=4)
+    with pytest.raises(NNFSError, match=r"expected X of shape \(samples, 2\), got \(30, 3\)$"):
+        m.predict(np.ones((30, 3)))
+
+
+def test_float64_inputs_train_like_float32_inputs():
+    "Inputs are converted to the layers' dtype before the first layer: a leading Dropout draws the same mask."
+    X, y = spiral_data(20, 3)
+
+    def run(X):
+        nnfs.init(3)
+        m = Model([Dropout(0.5), Dense(2, 3), Softmax()]).set(loss=CategoricalCrossentropy(), optimizer=SGD())
+        h = m.finalize().train(X, y, epochs=2, batch_size=16, progress=False)
+        return h["loss"], params(m)
+
+    (l64, p64), (l32, p32) = run(X.astype(np.float64)), run(X.astype(np.float32))
+    assert l64 == l32 and all(np.array_equal(a, b) for a, b in zip(p64, p32))
+
+
+def test_float64_targets_are_compared_in_the_model_dtype():
+    "A float32 model that outputs float32(y) exactly scores full accuracy, however tight the tolerance."
+    nnfs.init(0)
+    m = Model([Dense(1, 1, init="zeros"), Linear()])
+    m.set(loss=MeanSquaredError(), accuracy=RegressionAccuracy(precision_divisor=1e9)).finalize()
+    m.layers[0].weights[:] = 1
+    y = np.array([0.1, 0.2, 0.3, 0.7])
+    assert m.evaluate(y.reshape(-1, 1), y) == {"loss": 0.0, "accuracy": 1.0}
+
+
+def test_a_loss_whose_signature_cannot_be_read_gets_no_validated_argument():
+    class Opaque:
+        "A callable whose signature inspect cannot read (as for some functions written in C)."
+        __signature__ = "unreadable"
+
+        def __init__(self, fn):
+            self.fn = fn
+
+        def __call__(self, *args):
+            return self.fn(*args)
+
+    loss = MeanSquaredError()
+    loss.forward = Opaque(lambda y_pred, y_true: MeanSquaredError.forward(loss, y_pred, y_true))
+    loss.backward = Opaque(lambda dvalues, y_true: MeanSquaredError.backward(loss, dvalues, y_true))
+    X, y = sine_data(20)
+    nnfs.init(0)
+    m = Model([Dense(1, 4), ReLU(), Dense(4, 1), Linear()]).set(loss=loss, optimizer=SGD()).finalize()
+    h = m.train(X, y, epochs=2, progress=False)
+    assert h.epochs == 2 and np.isfinite(h["loss"]).all()
+    np.testing.assert_allclose(m.evaluate(X, y)["loss"], MeanSquaredError().calculate(m.predict(X), y))
+
+
+def test_forward_defaults_to_training_mode():
+    nnfs.init(0)
+    m = Model([Dropout(0.5)]).finalize()
+    X = np.ones((4, 50), dtype=np.float32)
+    out = m.forward(X)
+    assert m.layers[0].mask is not None and set(np.unique(out)) == {0.0, 2.0}
+    assert np.array_equal(m.forward(X, training=False), X) and m.layers[0].mask is None
+
+
+def test_train_defaults_one_epoch_with_progress_lines(capsys):
+    X, y = spiral_data(10, 3)
+    h = spiral_model(hidden=4).train(X, y)
+    assert h.epochs == 1
+    assert capsys.readouterr().out == h.line(1, 1) + "\n"
+
+
+def test_each_epoch_line_is_flushed_at_once(monkeypatch):
+    class Recorder(io.StringIO):
+        "Records how many lines had been written at each flush."
+        def __init__(self):
+            super().__init__()
+            self.flushed_at = []
+
+        def flush(self):
+            self.flushed_at.append(self.getvalue().count("\n"))
+            super().flush()
+
+    out = Recorder()
+    monkeypatch.setattr(sys, "stdout", out)
+    X, y = spiral_data(10, 3)
+    spiral_model(hidden=4).train(X, y, epochs=2, progress=True)
+    assert out.getvalue().count("\n") == 2 and {1, 2} <= set(out.flushed_at)
+
+
+def test_epoch_times_are_within_the_call():
+    X, y = spiral_data(10, 3)
+    t0 = time.perf_counter()
+    h = spiral_model(hidden=4).train(X, y, epochs=3, progress=False)
+    total = time.perf_counter() - t0
+    assert len(h.times) == 3 and min(h.times) >= 0 and sum(h.times) <= total
+
+
+def test_evaluate_on_one_sample_is_its_loss():
+    X, y = spiral_data(1, 3)
+    m = spiral_model(hidden=4)
+    res = m.evaluate(X[:1], y[:1])
+    np.testing.assert_allclose(res["loss"], CategoricalCrossentropy().calculate(m.predict(X[:1]), y[:1]),
+                               rtol=1e-6)
+
+
+def test_an_accuracy_that_compares_nothing_gives_none():
+    class PositivesOnly:
+        "Accuracy over the samples whose target is positive (none here)."
+        def init(self, y):
+            pass
+
+        def compare(self, predictions, y):
+            y = np.asarray(y).reshape(predictions.shape)
+            return (np.abs(predictions - y) < 0.5)[y > 0]
+
+    nnfs.init(0)
+    m = Model([Dense(1, 1), Linear()]).set(loss=MeanSquaredError(), optimizer=SGD(), accuracy=PositivesOnly())
+    m.finalize()
+    X, y = np.ones((4, 1)), np.zeros(4)
+    assert m.evaluate(X, y)["accuracy"] is None
+    h = m.train(X, y, epochs=1, progress=False)
+    assert h["accuracy"] == [] and len(h["loss"]) == 1
+
+
+def test_loss_growth_rule_with_a_start_below_one():
+    m = Model([ReLU()]).finalize()
+    m._epoch = 4
+    h = History()
+    h["loss"] += [1.6, 1.7, 1.8]
+    with pytest.raises(TrainingDivergedError, match="epoch 4: the loss grew from 0.5 at the start to 1.8 "):
+        m._check_loss_growth(h, 0.5)
+
+
+def test_validation_data_of_three_items_is_refused():
+    X, y = spiral_data(10, 3)
+    with pytest.raises(NNFSError, match=r"validation_data must be a pair \(X_val, y_val\)"):
+        spiral_model(hidden=4).train(X, y, validation_data=(X, y, None), progress=False)
+
+
+def test_input_range_spans_every_training_call():
+    nnfs.init(0)
+    m = Model([Dense(1, 1), Linear()]).set(loss=MeanSquaredError(), optimizer=SGD(1e-3)).finalize()
+    m.train(np.array([[0.0], [1.0]]), np.zeros(2), progress=False)
+    m.train(np.array([[2.0], [3.0]]), np.zeros(2), progress=False)
+    assert m.input_range == (0.0, 3.0)
+
+
+def test_a_constant_training_input_gets_a_tiny_range():
+    "With every training input equal the width is taken as 1e-12: anything beyond that warns."
+    nnfs.init(0)
+    m = Model([Dense(1, 1), Linear()]).set(loss=MeanSquaredError(), optimizer=SGD()).finalize()
+    m.train(np.zeros((3, 1)), np.zeros(3), progress=False)
+    assert m.input_range == (0.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.predict(np.array([[0.5e-12]]))
+    with pytest.warns(UserWarning, match="trained on inputs from 0 to 0"):
+        m.predict(np.array([[1.5e-12]]))
+
+
+def test_the_range_warning_points_at_the_callers_line():
+    nnfs.init(0)
+    m = Model([Dense(1, 1), Linear()]).set(loss=MeanSquaredError(), optimizer=SGD()).finalize()
+    m.train(np.array([[0.0], [1.0]]), np.zeros(2), progress=False)
+    with pytest.warns(UserWarning, match="Model.predict") as rec:
+        m.predict(np.array([[10.0]]))
+    with pytest.warns(UserWarning, match="Model.evaluate") as rec2:
+        m.evaluate(np.array([[10.0]]), np.zeros(1))
+    assert rec[0].filename == rec2[0].filename == __file__
+
+
+class _FakeBar:
+    "Stands in for the tqdm bar: records its settings, its steps and whether it was closed."
+    def __init__(self, total, enabled=True, **kwargs):
+        self.total, self.enabled, self.kwargs = total, enabled, kwargs
+        self.steps, self.closed, self.container = [], False, object()
+
+    def update(self, k):
+        self.steps.append(k)
+
+    def close(self):
+        self.closed = True
+
+
+def _fake_bars(monkeypatch):
+    import nnfs.model
+
+    bars = []
+
+    def progress_bar(*args, **kwargs):
+        bars.append(_FakeBar(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(nnfs.model, "progress_bar", progress_bar)
+    return bars
+
+
+def test_text_bar_advances_one_per_step_and_leaves_nothing(monkeypatch):
+    bars = _fake_bars(monkeypatch)
+    X, y = spiral_data(10, 3)
+    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
+    assert [b.kwargs for b in bars] == [dict(desc=f"epoch {e}/2", unit="step", leave=False) for e in (1, 2)]
+    assert all(b.total == 4 and b.enabled and b.steps == [1, 1, 1, 1] and b.closed for b in bars)
+
+
+def test_jupyter_bar_is_shown_under_a_display_id_and_blanked(monkeypatch):
+    "In Jupyter the widget is displayed once, under a display id, and replaced by nothing when closed."
+    import IPython.display
+    import tqdm.auto
+    import tqdm.notebook
+
+    class Handle:
+        def __init__(self):
+            self.updates = []
+
+        def update(self, *args, **kwargs):
+            self.updates.append((args, kwargs))
+
+    shown = []
+
+    def display(obj, **kwargs):
+        shown.append((obj, kwargs, Handle()))
+        return shown[-1][2]
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)
+    monkeypatch.setattr(IPython.display, "display", display)
+    bars = _fake_bars(monkeypatch)
+    X, y = spiral_data(10, 3)
+    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
+    assert len(bars) == len(shown) == 2
+    for bar, (obj, kwargs, handle) in zip(bars, shown):
+        assert bar.kwargs["display"] is False and bar.kwargs["leave"] is False
+        assert bar.steps == [1, 1, 1, 1] and bar.closed
+        assert obj is bar.container and kwargs == {"display_id": True}
+        assert handle.updates == [(({"text/plain": ""},), {"raw": True})]
+
+
+def test_history_plot_draws_loss_and_accuracy_per_epoch():
+    import matplotlib.pyplot as plt
+
+    h = History()
+    h["loss"] += [1.0, 0.5, 0.25]
+    h["val_loss"] += [1.1, 0.6, 0.3]
+    h["accuracy"] += [0.2, 0.4, 0.6]
+    axes = h.plot()
+    try:
+        assert len(axes) == 2 and list(axes[0].figure.get_size_inches()) == [8.0, 3.0]
+        (l_ax, a_ax) = axes
+        assert [l_ax.get_title(), a_ax.get_title()] == ["loss", "accuracy"]
+        assert [ln.get_label() for ln in l_ax.lines] == ["training", "validation"]
+        assert [ln.get_label() for ln in a_ax.lines] == ["training"]  # no validation accuracy recorded
+        assert all(list(ln.get_xdata()) == [1, 2, 3] for ln in l_ax.lines + a_ax.lines)
+        assert list(l_ax.lines[1].get_ydata()) == [1.1, 0.6, 0.3] and l_ax.get_xlabel() == "epoch"
+        fig, own = plt.subplots(1, 2)
+        assert h.plot(own) is own and len(own[1].lines) == 1  # draws into the axes it is given
+    finally:
+        plt.close("all")

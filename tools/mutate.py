@@ -304,6 +304,10 @@ def _pytest(args: list[str], scratch: Path, timeout: float) -> subprocess.Comple
     )
 
 
+class _Broken(Exception):
+    "The module's tests fail without any mutation."
+
+
 @dataclass
 class _Map:
     'Which tests execute each line of a module ("" stands for import time), and how long each test takes.'
@@ -322,7 +326,8 @@ _DURATION = re.compile(r"^([0-9.]+)s (?:setup|call|teardown)\s+(\S.*)$")
 def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) -> _Map | None:
     """Run the module's tests once under coverage, one context per test, with their durations.
 
-    None when pytest-cov is missing or the unmutated tests fail (then every mutant gets every test)."""
+    None when pytest-cov is missing (then every mutant gets every test). `_Broken` when the unmutated tests
+    fail: the module cannot be scored (every mutant would count as killed)."""
     try:
         import coverage  # noqa: F401
         import pytest_cov  # noqa: F401
@@ -346,11 +351,7 @@ def _coverage_map(module: str, tests: list[str], scratch: Path, timeout: float) 
         timeout=timeout * 20,
     )
     if r.returncode != 0:
-        print(
-            f"{module}: the coverage run failed, so every mutant gets every test:\n"
-            + (r.stdout + r.stderr)[-2000:]
-        )
-        return None
+        raise _Broken((r.stdout + r.stderr)[-2000:])
     collected = _pytest(["--collect-only", *rel], scratch, timeout)
     known = {line.strip() for line in collected.stdout.splitlines() if "::" in line}
     seconds: dict[str, float] = dict.fromkeys(known, 0.0)
@@ -465,6 +466,12 @@ class _Worker:
             text=True,
         )
 
+    def refresh(self):
+        "Copy the package and the tests into the scratch copy again (they may have changed since)."
+        for name in ("nnfs", "tests"):
+            shutil.rmtree(self.scratch / name, ignore_errors=True)
+            shutil.copytree(ROOT / name, self.scratch / name, ignore=shutil.ignore_patterns("__pycache__"))
+
     def pytest(self, args: list[str], timeout: float) -> int | None:
         "pytest's exit code for `args` in the scratch copy, or None when it ran past `timeout` seconds."
         self.server.stdin.write(json.dumps({"args": args, "timeout": timeout}) + "\n")
@@ -540,6 +547,7 @@ def main(argv=None) -> int:
     equiv = _equivalents()
     rows, survivors, results = [], [], {}
     workers: dict[int, _Worker] = {}
+    pool = ThreadPoolExecutor(args.jobs)  # one pool for all modules: its threads keep their workers
     for mod in mods:
         ms = mutants(mod)
         if args.list:
@@ -560,11 +568,22 @@ def main(argv=None) -> int:
             if not todo:
                 continue
         t0 = time.perf_counter()
-        cmap = None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
-        with ThreadPoolExecutor(args.jobs) as ex:
-            outcome = list(
-                ex.map(lambda m: _run(m, _selected(m, cmap, tests), args.timeout, _worker(workers)), todo)
+        for w in workers.values():  # the tests and the package as they are now (a test file may be new)
+            w.refresh()
+        try:
+            cmap = (
+                None if args.all_tests else _coverage_map(mod, tests, _worker(workers).scratch, args.timeout)
             )
+            if cmap is None and _worker(workers).pytest(
+                [f"tests/{Path(t).name}" for t in tests], 20 * args.timeout
+            ):
+                raise _Broken("see pytest's output")
+        except _Broken as e:
+            print(f"{mod}: NOT SCORED: its tests fail without any mutation:\n{e}", flush=True)
+            continue
+        outcome = list(
+            pool.map(lambda m: _run(m, _selected(m, cmap, tests), args.timeout, _worker(workers)), todo)
+        )
         killed = sum(s in ("killed", "timeout") for s in outcome)
         surv = [m for m, s in zip(todo, outcome) if s in ("survived", "unreached")]
         unreached = {m.key for m, s in zip(todo, outcome) if s == "unreached"}
@@ -586,6 +605,7 @@ def main(argv=None) -> int:
         )
         for m in surv:
             print(f"  survived: {m.key}{'  (no test reaches it)' if m.key in unreached else ''}", flush=True)
+    pool.shutdown()
     for w in workers.values():
         w.close()
     if args.list:
