@@ -742,3 +742,292 @@ def test_register_layer_replace_lets_a_lesson_take_over_a_package_name():
     finally:
         serialization.register_layer(Dense)
     assert serialization._REGISTRY["Dense"] is Dense
+
+
+# ---- limits, boundaries and messages ----------------------------------------------------------------------
+
+LONG = "a" * 80 + "b" * 20  # a name past the 80 characters an error message shows
+
+
+def test_set_parameters_copies_the_values():
+    a, b = classifier(seed=0), classifier(seed=1)
+    params = get_parameters(a)
+    set_parameters(b, params)
+    params[0]["weights"][0, 0] = 99.0
+    assert b.layers[0].weights[0, 0] == a.layers[0].weights[0, 0] != 99.0
+
+
+def test_saving_refuses_non_finite_config_values(tmp_path):
+    m = classifier()
+    m.input_range = (0.0, float("inf"))
+    with pytest.raises(NNFSError, match=r"^save_model: input_range is not finite \(inf\)$"):
+        save_model(m, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_saving_refuses_dicts_that_would_read_back_as_objects(tmp_path):
+    m = classifier()
+    m.preprocessing = {"__object__": {"type": "Dense", "config": {}}}
+    with pytest.raises(NNFSError, match="cannot save preprocessing of type dict"):
+        save_model(m, tmp_path / "m.npz")
+
+
+def test_saving_refuses_float16_parameters(tmp_path):
+    m = classifier()
+    for layer in (m.layers[0], m.layers[3]):
+        layer.weights, layer.biases = layer.weights.astype(np.float16), layer.biases.astype(np.float16)
+    with pytest.raises(NNFSError, match="^save_model: parameters must be float32 or float64, got float16$"):
+        save_model(m, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_parameter_magnitude_exactly_at_the_limit_is_accepted(tmp_path):
+    m = classifier()
+    m.layers[0].weights[0, 0] = -1e6
+    save_model(m, tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").layers[0].weights[0, 0] == -1e6
+    save_parameters(m, tmp_path / "p.npz")
+    other = classifier(seed=1)
+    load_parameters(other, tmp_path / "p.npz")
+    assert other.layers[0].weights[0, 0] == -1e6
+
+
+def test_save_error_message_shows_the_system_reason(tmp_path, monkeypatch):
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "write_array", full)
+    with pytest.raises(NNFSError) as e:
+        save_model(classifier(), tmp_path / "m.npz")
+    assert str(e.value) == f"cannot save to {tmp_path / 'm.npz'}: No space left on device"
+
+
+def test_models_past_the_zip32_size_limit_are_saved_as_zip64(tmp_path, monkeypatch):
+    "Arrays over 2 GiB need zip64 members; the limit is lowered here so that the arrays stay small."
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)
+    m = classifier()
+    save_model(m, tmp_path / "m.npz")
+    assert np.array_equal(load_model(tmp_path / "m.npz").predict(X), m.predict(X))
+
+
+def test_object_arrays_are_never_pickled(tmp_path, monkeypatch):
+    "An optimizer of one's own whose state holds Python objects cannot be saved (that would need pickle)."
+    from nnfs import serialization
+
+    monkeypatch.setattr(serialization, "_REGISTRY", dict(serialization._REGISTRY))
+    monkeypatch.setattr(serialization, "_STATE", dict(serialization._STATE))
+
+    @register_layer
+    class NotesSGD(SGD):
+        def state_arrays(self, layers):
+            return {**super().state_arrays(layers), "notes": np.array([{"x": 1}], dtype=object)}
+
+    m = classifier().set(optimizer=NotesSGD(0.1)).finalize()
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        save_model(m, tmp_path / "m.npz", include_optimizer=True)
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layers_of_ones_own_are_built_with_the_file_dtype(tmp_path, monkeypatch, dtype):
+    from nnfs import serialization
+    from nnfs.core import get_dtype
+
+    monkeypatch.setattr(serialization, "_REGISTRY", dict(serialization._REGISTRY))
+    monkeypatch.setattr(serialization, "_STATE", dict(serialization._STATE))
+
+    @register_layer
+    class Halve(Layer):
+        def __init__(self, dtype=None):
+            self.dtype = get_dtype(dtype)
+
+        def forward(self, inputs, training=True):
+            self.output = inputs * self.dtype.type(0.5)
+            return self.output
+
+    m = Model([Dense(6, 3, dtype=dtype), Halve(dtype=dtype), Softmax()]).finalize()
+    save_model(m, tmp_path / "m.npz")
+    assert description(tmp_path / "m.npz")["layers"][1] == {"type": "Halve", "config": {}}
+    assert load_model(tmp_path / "m.npz").layers[1].dtype == dtype
+
+
+def test_layer_modules_are_imported_for_an_unknown_type(tmp_path, monkeypatch):
+    "A file naming a layer class that an unimported module registers loads (as a CNN in a fresh process)."
+    from nnfs import serialization
+
+    monkeypatch.setattr(serialization, "_REGISTRY", dict(serialization._REGISTRY))
+    monkeypatch.setattr(serialization, "_STATE", dict(serialization._STATE))
+    (tmp_path / "nnfs_test_extra_layers.py").write_text(
+        "from nnfs.layers import Layer\n"
+        "from nnfs.serialization import register_layer\n\n"
+        "@register_layer\n"
+        "class Twice(Layer):\n"
+        "    def forward(self, inputs, training=True):\n"
+        "        self.output = inputs * 2\n"
+        "        return self.output\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(serialization, "_LAYER_MODULES", ("nnfs_test_extra_layers",))
+    import nnfs_test_extra_layers
+
+    m = Model([nnfs_test_extra_layers.Twice(), Dense(6, 3), Softmax()]).finalize()
+    save_model(m, tmp_path / "m.npz")
+    del serialization._REGISTRY["Twice"]
+    monkeypatch.delitem(__import__("sys").modules, "nnfs_test_extra_layers")
+    back = load_model(tmp_path / "m.npz")
+    assert type(back.layers[0]).__name__ == "Twice"
+    assert np.array_equal(back.predict(X), m.predict(X))
+
+
+def test_declared_layer_sizes_limit_is_inclusive(tmp_path):
+    "A layer may declare sizes whose product, at 8 bytes each, is up to Limits.max_total_bytes."
+    m = Model([Dense(300, 300), Softmax()]).finalize()
+    save_model(m, tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz", limits=Limits(max_total_bytes=720_000)).layers[0].n_inputs == 300
+    refused(tmp_path / "m.npz", "layer 0 (Dense) declares sizes [300, 300] beyond the limits",
+            limits=Limits(max_total_bytes=719_999))
+
+
+def test_long_values_are_cut_in_messages(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    with_description(p, lambda d: d["layers"][1].update(type="x" * 60))
+    refused(p, 'layer 1 has unknown type "' + "x" * 39 + " (known: ")
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(format="x" * 60))
+    refused(p, 'format is "' + "x" * 39 + ", expected 'nnfs-model'")
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(version="x" * 60))
+    refused(p, 'unsupported format version "' + "x" * 39 + " (this nnfs reads version 2;")
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(dtype="x" * 60))
+    assert refused(p, "dtype must be").endswith('got "' + "x" * 39)
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(input_range=list(range(40))))
+    assert refused(p, "input_range must be").endswith("got " + json.dumps(list(range(40)))[:60])
+
+
+def test_float16_dtype_is_refused_by_the_description(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(dtype="float16"))
+    assert refused(p, "dtype").endswith(': dtype must be "float32" or "float64", got "float16"')
+
+
+def test_cannot_rebuild_message_is_cut_to_160_characters(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    key = "k" * 200
+    with_description(p, lambda d: d["layers"][2]["config"].update({key: 1}))
+    with pytest.raises(TypeError) as e:
+        Dropout(0.25, **{key: 1})
+    assert len(str(e.value)) > 160
+    assert refused(p, "cannot rebuild").endswith(f"(TypeError: {str(e.value)[:160]})")
+
+
+def test_unexpected_state_is_cut_to_60_characters(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    state = {LONG: 1}
+    with_description(p, lambda d: d["accuracy"].update(state=state))
+    refused(p, f"the accuracy: unexpected state {str(state)[:60]} for CategoricalAccuracy")
+
+
+def regression_file(path) -> None:
+    rng = np.random.default_rng(0)
+    m = (
+        Model([Dense(6, 2, rng=rng), Linear()])
+        .set(loss=MeanAbsoluteError(), accuracy=RegressionAccuracy(precision_divisor=100))
+        .finalize()
+    )
+    m.accuracy.init(np.arange(10.0))
+    save_model(m, path)
+
+
+@pytest.mark.parametrize("value", [0, 0.0, 1e300, None])
+def test_saved_state_numbers_within_range_are_accepted(tmp_path, value):
+    p = tmp_path / "m.npz"
+    regression_file(p)
+    with_description(p, lambda d: d["accuracy"]["state"].update(precision=value))
+    assert load_model(p).accuracy.precision == value
+
+
+@pytest.mark.parametrize("value", [-1, -1e-300, 1.5e300, True, "1", [1]])
+def test_saved_state_numbers_out_of_range_are_refused(tmp_path, value):
+    p = tmp_path / "m.npz"
+    regression_file(p)
+    with_description(p, lambda d: d["accuracy"]["state"].update(precision=value))
+    refused(p, f"the accuracy.precision must be a number >= 0 or null, got {json.dumps(value)}")
+
+
+def test_saved_state_message_is_cut_to_40_characters(tmp_path):
+    p = tmp_path / "m.npz"
+    regression_file(p)
+    with_description(p, lambda d: d["accuracy"]["state"].update(precision=list(range(30))))
+    assert refused(p, "must be a number").endswith("got " + json.dumps(list(range(30)))[:40])
+
+
+def test_layer_count_bounds_are_inclusive(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(Model([Dense(2, 2)]).finalize(), p)
+    assert len(load_model(p).layers) == 1
+    save_model(Model([Dense(2, 2), ReLU(), ReLU()]).finalize(), p)  # 3 archive members, 3 layers
+    assert len(load_model(p, limits=Limits(max_members=3)).layers) == 3
+    save_model(Model([Dense(2, 2), ReLU(), ReLU(), ReLU()]).finalize(), p)
+    refused(p, "'layers' must be a list of 1 to 3 layers", limits=Limits(max_members=3))
+
+
+def test_input_range_may_be_a_single_value(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    with_description(p, lambda d: d.update(input_range=[0, 0]))
+    assert load_model(p).input_range == (0.0, 0.0)
+
+
+def test_optimizer_state_that_does_not_fit_is_refused(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p, include_optimizer=True)
+    write_parts(p, {**parts_of(p), "optimizer.iterations.npy": npy(np.array(-1, np.int64))})
+    refused(p, "the optimizer state does not fit the model (Adam.load_state_arrays: 'iterations' must be")
+
+
+def test_layers_that_do_not_chain_are_refused(tmp_path):
+    "One row of zeros is run through the rebuilt model: the second Dense expects 9 inputs, not 8."
+    p = tmp_path / "m.npz"
+    save_model(Model([Dense(6, 8), ReLU(), Dense(9, 3), Softmax()]).finalize(), p)
+    assert refused(p, "do not fit together").endswith(
+        "(Dense(n_inputs=9, n_neurons=3): expected inputs of shape (batch, 9), got (1, 8))"
+    )
+
+
+def test_unexpected_array_names_are_cut_to_80_characters(tmp_path):
+    p = tmp_path / "m.npz"
+    save_model(classifier(), p)
+    write_parts(p, {**parts_of(p), LONG + ".npy": npy(np.zeros(2, np.float32))})
+    refused(p, f"unexpected array '{'a' * 80}' (not in the architecture)")
+    save_parameters(classifier(), p)
+    write_parts(p, {**parts_of(p), LONG + ".npy": npy(np.zeros(2, np.float32))})
+    with pytest.raises(ModelFileError) as e:
+        load_parameters(classifier(), p)
+    assert str(e.value) == f"{p}: unexpected array '{'a' * 80}'"
+
+
+def test_parameters_file_for_another_number_of_layers(tmp_path):
+    p = tmp_path / "p.npz"
+    save_parameters(classifier(), p)
+    three = Model([Dense(6, 8), ReLU(), Dense(8, 8), ReLU(), Dense(8, 3), Softmax()]).finalize()
+    with pytest.raises(ModelFileError, match="for 2 layers, the model has 3 trainable layers"):
+        load_parameters(three, p)
+    with_description(p, lambda d: d.update(shapes=5))
+    with pytest.raises(ModelFileError, match="holds parameters for int, the model has 2 trainable layers"):
+        load_parameters(classifier(), p)
+
+
+def test_parameters_file_shapes_message_is_cut_to_80_characters(tmp_path):
+    p = tmp_path / "p.npz"
+    save_parameters(classifier(), p)
+    shapes = {"weights": [6, 8], "biases": [1, 8], LONG: [1]}
+    with_description(p, lambda d: d["shapes"].__setitem__(0, shapes))
+    with pytest.raises(ModelFileError) as e:
+        load_parameters(classifier(), p)
+    assert str(e.value).endswith("the file has " + json.dumps(shapes)[:80])
