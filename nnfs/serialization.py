@@ -199,6 +199,10 @@ def save_model(model: Model, path: str | os.PathLike, *, include_optimizer: bool
                             f"(state_arrays)")
         desc["optimizer"] = _entry(opt, "the optimizer")
         arrays.update({f"optimizer.{k}": np.asarray(a) for k, a in opt.state_arrays(trainable).items()})
+    for k, a in arrays.items():   # numbers only: anything else would need pickle to be stored
+        if a.dtype.kind not in "biuf":
+            raise NNFSError(f"save_model: the array {k!r} holds {a.dtype} values; a model file stores only "
+                            "numbers (no Python objects, which would need pickle)")
     _write_npz(path, desc, arrays)
 
 # %% ../nbs/18_saving_loading.ipynb #fec19bff
