@@ -24,6 +24,7 @@ Usage:
     python tools/mutate.py --jobs 2 --json bench/results/mutation.json
     python tools/mutate.py --all-tests optimizers  # no coverage-based selection
     python tools/mutate.py --only survivors.txt model  # rerun some mutants (one key per line)
+    python tools/mutate.py --only s.txt --tests test_model.py model  # with only some test files
 
 It is a benchmark-style command (minutes to an hour), not part of CI.
 """
@@ -540,6 +541,12 @@ def main(argv=None) -> int:
     p.add_argument(
         "--all-tests", action="store_true", help="run every test of the module against each mutant"
     )
+    p.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="FILE",
+        help="use only these test files (names in tests/) instead of the module's own",
+    )
     args = p.parse_args(argv)
     if args.serve:
         return _serve(args.serve)
@@ -555,6 +562,10 @@ def main(argv=None) -> int:
                 print(m.key)
             continue
         tests = _tests_for(mod, ROOT / "tests")
+        if args.tests:
+            tests = [str(ROOT / "tests" / Path(t).name) for t in args.tests]
+            if missing := [t for t in tests if not Path(t).exists()]:
+                p.error(f"no such test file: {', '.join(missing)}")
         if not tests:
             print(f"{mod}: no tests found (tests/test_{mod}*.py)")
             continue
