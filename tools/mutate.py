@@ -548,6 +548,9 @@ def main(argv=None) -> int:
         help="use only these test files (names in tests/) instead of the module's own",
     )
     args = p.parse_args(argv)
+    if args.tests:  # `--tests a.py b.py exercises`: the names that are not test files are modules
+        args.modules += [t for t in args.tests if not t.endswith(".py")]
+        args.tests = [t for t in args.tests if t.endswith(".py")]
     if args.serve:
         return _serve(args.serve)
     mods = args.modules or sorted(f.stem for f in PKG.glob("*.py") if f.stem not in SKIP_MODULES)
