@@ -89,11 +89,12 @@ def _as_float64(obj: Any, depth: int = 2, seen: set[int] | None = None) -> None:
         elif depth > 0 and hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
             _as_float64(value, depth - 1, seen)
 
-def _parameters(obj: Any) -> dict[str, tuple[np.ndarray, Any]]:
+def _parameters(obj: Any, x: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, Any]]:
     """Each parameter's array and gradient, by name.
 
     From `parameters()` and `gradients()` when `obj` has them (lesson 08's layers), else every float array
-    attribute `name` with an array `d<name>` next to it."""
+    attribute `name` with an array `d<name>` next to it, except the inputs `x` that `forward` kept (a layer
+    may keep them as `self.x` with their gradient in `self.dx`: they are checked as the inputs)."""
     if callable(getattr(obj, "parameters", None)) and callable(getattr(obj, "gradients", None)):
         params, grads = obj.parameters(), obj.gradients()
         missing = [name for name in params if name not in grads]
@@ -101,9 +102,11 @@ def _parameters(obj: Any) -> dict[str, tuple[np.ndarray, Any]]:
         return {name: (np.asarray(p), grads[name]) for name, p in params.items()}
     d = vars(obj)
     skip = ("inputs", "output", "dinputs")
+    def kept_inputs(v: np.ndarray) -> bool:
+        return x is not None and v.shape == x.shape and np.array_equal(v, x)
     return {name: (v, d["d" + name]) for name, v in d.items()
             if isinstance(v, np.ndarray) and v.dtype.kind == "f" and name not in skip
-            and isinstance(d.get("d" + name), np.ndarray)}
+            and isinstance(d.get("d" + name), np.ndarray) and not kept_inputs(v)}
 
 def _relative_errors(analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) -> np.ndarray:
     """Elementwise `|a - n| / max(|a|, |n|, floor)`.
@@ -136,7 +139,7 @@ def _analytic(obj: Any, x: np.ndarray, y_true: Any, training: bool, rng: Any) ->
         dx = obj.backward(P.copy())
         def value(a: np.ndarray) -> float: return float(np.sum(np.asarray(obj.forward(a, training)) * P))
     grads = {} if dx is None else {"inputs": (x, np.array(dx, dtype=np.float64))}
-    for name, (p, g) in _parameters(obj).items(): grads[name] = (p, np.array(g, dtype=np.float64))
+    for name, (p, g) in _parameters(obj, x).items(): grads[name] = (p, np.array(g, dtype=np.float64))
     if not grads:
         raise NNFSError(f"gradcheck: {type(obj).__name__}.backward returned no input gradient and the object "
                         "has no parameters with gradients: nothing to check")
@@ -177,11 +180,12 @@ def gradcheck(obj: Any, inputs: np.ndarray, y_true: np.ndarray | None = None, *,
 
     Checked: the gradient returned by `backward` against the inputs (skipped if it returns None), and each
     parameter: those of `parameters()`/`gradients()` when `obj` has these methods, else every array attribute
-    `name` with a same-shaped gradient `d<name>` (`weights`/`dweights`, ...). An entry passes when `|a - n| /
-    max(|a|, |n|, floor) <= rtol`, where `floor` is the larger of a thousandth of the array's largest entry
-    and `tol / rtol`; `tol` is `atol` plus the rounding noise of a central difference, `100 * machine_eps *
-    f_scale / eps` (`f_scale`: the sum of `|output * P|`, or the mean `|loss|`, at least 1). `obj` is
-    deep-copied and its float arrays cast to float64 first; the original is left untouched."""
+    `name` with a same-shaped gradient `d<name>` (`weights`/`dweights`, ...) other than a kept copy of the
+    inputs (`x`/`dx`). An entry passes when `|a - n| / max(|a|, |n|, floor) <= rtol`, where `floor` is the
+    larger of a thousandth of the array's largest entry and `tol / rtol`; `tol` is `atol` plus the rounding
+    noise of a central difference, `100 * machine_eps * f_scale / eps` (`f_scale`: the sum of `|output * P|`,
+    or the mean `|loss|`, at least 1). `obj` is deep-copied and its float arrays cast to float64 first; the
+    original is left untouched."""
     eps = check_float("gradcheck: eps", eps, 0, low_open=True)
     rtol = check_float("gradcheck: rtol", rtol, 0, low_open=True)
     atol = check_float("gradcheck: atol", atol, 0)

@@ -572,3 +572,50 @@ def test_empty_batch():
     result = gradcheck(Dense(3, 2, weight_scale=1.0), np.zeros((0, 3)))
     assert result.ok and result.errors == {"inputs": 0.0, "weights": 0.0, "biases": 0.0}
     assert result.where == "inputs" and result.index == () and result.analytic == result.numeric == 0.0
+
+
+class TanhKeepsX:
+    "A correct tanh that keeps its input as `self.x` and its input gradient as `self.dx` (or copies of them)."
+
+    def __init__(self, copy_input=False, wrong=False):
+        self.copy_input, self.wrong = copy_input, wrong
+
+    def forward(self, x, training=True):
+        self.x = x.copy() if self.copy_input else x
+        self.output = np.tanh(x)
+        return self.output
+
+    def backward(self, dvalues):
+        self.dx = dvalues * (1 - self.output**2) * (1.5 if self.wrong else 1.0)
+        return self.dx
+
+
+@pytest.mark.parametrize("copy_input", [False, True])
+def test_kept_inputs_x_dx_are_not_taken_for_a_parameter(copy_input):
+    "Regression: x/dx were checked as a parameter; perturbing the kept copy changes nothing, so it failed."
+    x = np.random.default_rng(3).standard_normal((4, 5))
+    res = gradcheck(TanhKeepsX(copy_input), x)
+    assert res.ok and set(res.errors) == {"inputs"}
+    bad = gradcheck(TanhKeepsX(copy_input, wrong=True), x)
+    assert not bad.ok and bad.where == "inputs"
+
+
+class ScaleWithInputShapedWeights:
+    "y = w * x with `w` of the inputs' shape: `w` is a parameter even when it happens to differ from x."
+
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x, training=True):
+        self.inputs = x
+        return self.w * x
+
+    def backward(self, dvalues):
+        self.dw = dvalues * self.inputs
+        return dvalues * self.w
+
+
+def test_a_parameter_shaped_like_the_inputs_is_still_checked():
+    x = np.random.default_rng(4).standard_normal((3, 2))
+    res = gradcheck(ScaleWithInputShapedWeights(x + 1.0), x)
+    assert res.ok and set(res.errors) == {"inputs", "w"}
