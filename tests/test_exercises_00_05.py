@@ -1,5 +1,6 @@
 """Tests of the exercise checkers of lessons 00-05 (`nnfs.exercises`): every reference answer passes its
 checker with `strict=True`, and every plausible wrong answer is rejected (`check` returns False)."""
+import functools
 import math
 import random
 
@@ -334,3 +335,150 @@ def test_00_2_accepts_each_single_weight_change(weights):
     "Three weights can be changed alone to reach 2.5 (by +4, -2 or +1): the checker accepts all of them."
     assert check("00.2", (0.25, weights), strict=True)
     assert check("00.2", [0.25, weights], strict=True)
+
+
+# ---------------------------------------------------------------- lessons 00-02: verdicts and messages
+
+def verdict(key, answer, capsys):
+    "Grade `answer` and return the printed verdict."
+    check(key, answer)
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("key,answer,n", [("00.2", (0.25, [1.5, 0.5, 0.75]), 2), ("00.3", draw_five, 6),
+                                          ("01.3", layer_comprehension, 13), ("02.1", dot, 16),
+                                          ("02.3", layer_row, 12)])
+def test_verdict_counts_the_cases(key, answer, n, capsys):
+    assert f"passed ({n} cases)." in verdict(key, answer, capsys)
+
+
+@pytest.mark.parametrize("key,answer,message", [
+    ("00.2", 0.25, "expected a pair (bias, weights), got 0.25"),
+    ("00.2", (0.25, [1.5, 0.5, 0.75], 0.0), "expected a pair (bias, weights)"),
+    ("01.2", 23, "expected a pair (outputs of layer 2, number of parameters), got 23"),
+    ("01.2", ([0.5031, -1.04185], 23, 0), "expected a pair (outputs of layer 2"),
+    ("01.4", 0, "expected a pair (neuron index 0, 1 or 2, change of its output), got 0"),
+    ("01.4", (0, -0.5, 1), "expected a pair (neuron index"),
+    ("02.4", 45.0, "expected a pair (angle in degrees, largest output), got 45"),
+    ("02.4", (45.0, 1.4, 2), "expected a pair (angle in degrees"),
+])
+def test_answer_that_is_not_a_pair_is_named(key, answer, message, capsys):
+    out = verdict(key, answer, capsys)
+    assert "not yet" in out and message in out
+
+
+@pytest.mark.parametrize("key,answer", [
+    ("00.2", (..., ...)), ("00.2", (..., [1.5, 0.5, 0.75])), ("00.2", (0.25, ...)),
+    ("01.2", (..., ...)), ("01.2", (..., 23)), ("01.2", ([0.5031, -1.04185], ...)),
+    ("01.4", (..., ...)), ("01.4", (..., -0.5)), ("01.4", (0, ...)),
+    ("02.2", [...] * 5), ("02.2", [(2, 5), None, ..., ..., ...]),
+    ("02.4", (..., ...)), ("02.4", (..., math.sqrt(2))), ("02.4", (45.0, ...)),
+])
+def test_placeholder_inside_the_answer_is_not_attempted(key, answer, capsys):
+    assert "not attempted yet" in verdict(key, answer, capsys)
+
+
+def test_00_2_names_a_wrong_number_of_weights(capsys):
+    assert "expected three weights, got an array of shape (2,)" in verdict("00.2", (0.25, [5.5, 0.5]), capsys)
+
+
+@pytest.mark.parametrize("weights,n", [([3.5, -0.5, -0.25], 2), ([1.5, 0.5, -0.25], 0)])
+def test_00_2_wants_exactly_one_weight_changed(weights, n, capsys):
+    "[3.5, -0.5, -0.25] reaches 2.5 too, but by changing two weights."
+    out = verdict("00.2", (0.25, weights), capsys)
+    assert f"change exactly one of the weights [1.5, 0.5, -0.25]; you changed {n}" in out
+
+
+def make_draw_five_seeding_once():
+    "A learner's draw_five that calls nnfs.init only the first time it sees a seed."
+    seeded = set()
+
+    def draw_five_seeding_once(seed):
+        if seed not in seeded:
+            seeded.add(seed)
+            nnfs.init(seed)
+        return nnfs.get_rng().standard_normal(5)
+    return draw_five_seeding_once
+
+
+def test_00_3_rejects_seeding_only_on_the_first_call(capsys):
+    out = verdict("00.3", make_draw_five_seeding_once(), capsys)
+    assert "draw_five(0) returned other numbers when called a second time" in out
+
+
+@pytest.mark.parametrize("answer", [True, "24"])
+def test_00_4_wants_a_number(answer, capsys):
+    assert f"expected a whole number k, got {answer!r}" in verdict("00.4", answer, capsys)
+
+
+@pytest.mark.parametrize("k,message", [
+    (23, "with k = 23 the sum is not equal to 1\n"),
+    (25, "with k = 25 the sum is equal to 1, but a smaller k also works"),
+    (30, "with k = 30 the sum is equal to 1, but a smaller k also works"),
+    (24.5, "with k = 24.5 the sum is equal to 1, but a smaller k also works"),   # 1 + 2**-24.5 rounds to 1
+])
+def test_00_4_says_whether_the_sum_is_one(k, message, capsys):
+    assert message in verdict("00.4", k, capsys)
+
+
+@pytest.mark.parametrize("answer,message", [
+    ((1, 0.26), "neuron 1 is not the one: it changes by 0.26; another changes by more (in size)"),
+    ((2, 0.17), "neuron 2 is not the one: it changes by 0.17; another changes by more (in size)"),
+    ((3, -0.5), "neuron 3 is not the one: the layer has neurons 0, 1 and 2"),
+])
+def test_01_4_names_the_change_of_the_chosen_neuron(answer, message, capsys):
+    assert message in verdict("01.4", answer, capsys)
+
+
+def function_without_source(src, name):
+    "A function whose source `inspect` cannot find, as one typed into a plain Python console."
+    namespace = {}
+    exec(compile(src, "<console>", "exec"), namespace)
+    return namespace[name]
+
+
+LAYER_SRC = """def layer(inputs, weights, biases):
+    return [sum(x * w for x, w in zip(inputs, row)) + b for row, b in zip(weights, biases)]
+"""
+
+
+@pytest.mark.parametrize("answer", [function_without_source(LAYER_SRC, "layer"),
+                                    functools.partial(layer_comprehension)])
+def test_01_3_accepts_a_right_layer_without_source(answer):
+    assert check("01.3", answer, strict=True)
+
+
+def dot_checks_one_direction(a, b):   # refuses only a second vector longer than the first
+    if len(b) > len(a):
+        raise ValueError("lengths")
+    return sum(x * y for x, y in zip(a, b))
+
+
+def dot_empty_first(a, b):   # returns 0 for an empty first vector before comparing the lengths
+    if not a:
+        return 0.0
+    if len(a) != len(b):
+        raise ValueError("lengths")
+    return sum(x * y for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("answer,pair", [(dot_no_check, "dot([1.0, 2.0], [1.0, 2.0, 3.0])"),
+                                         (dot_checks_one_direction, "dot([1.0, 2.0, 3.0], [4.0])"),
+                                         (dot_empty_first, "dot([], [1.0])")])
+def test_02_1_names_the_pair_that_did_not_raise(answer, pair, capsys):
+    assert f"{pair} did not raise ValueError" in verdict("02.1", answer, capsys)
+
+
+@pytest.mark.parametrize("angle", [44.0, 45.0, 46.0, 45.99])
+def test_02_4_accepts_an_angle_within_a_degree(angle):
+    assert check("02.4", (angle, math.sqrt(2)), strict=True)
+
+
+@pytest.mark.parametrize("angle,message", [
+    (47.0, "the angle 47 degrees is not where x points along w = [1, 1]"),
+    (43.0, "the angle 43 degrees is not where x points along w = [1, 1]"),
+    (math.pi / 4 + 0.03, "the angle 0.815398 degrees is not where"),   # not close enough to pi/4 for radians
+    (math.pi / 4 - 0.019, "0.7664 looks like radians"),
+])
+def test_02_4_names_a_wrong_angle(angle, message, capsys):
+    assert message in verdict("02.4", (angle, math.sqrt(2)), capsys)

@@ -217,3 +217,162 @@ def test_stub_layers_are_not_attempted(capsys):
         def backward(self, dvalues): ...
     assert check("07.3", TanhStub) is False and check("08.1", LeakyStub) is False
     assert capsys.readouterr().out.count("not attempted yet") == 2
+
+
+# ---------------------------------------------------------------- what the checkers tell the learner
+
+@pytest.mark.parametrize("key, answer, n", [
+    ("06.1", CASES["06.1"][0], 10), ("06.2", to_one_hot, 11), ("06.4", accuracy_and_loss, 11),
+    ("07.2", grad_f, 13), ("07.3", Tanh, 9), ("07.4", CASES["07.4"][0], 18), ("08.1", LeakyReLU, 10),
+    ("08.2", softmax_jacobians, 10), ("08.3", CASES["08.3"][0], 10),
+])
+def test_verdict_counts_the_cases(key, answer, n, capsys):
+    assert check(key, answer)
+    assert f"passed ({n} cases)." in capsys.readouterr().out
+
+
+def test_06_3_answer_that_is_not_a_collection_is_told_so(capsys):
+    assert check("06.3", 3) is False
+    out = capsys.readouterr().out
+    assert "not yet. the answer should be a set of letters such as {'a', 'c'}, got 3" in out
+
+
+def test_06_3_letters_outside_a_to_f_are_named(capsys):
+    assert check("06.3", {"a", "b", "g", "zz"}) is False
+    assert "not yet. only the letters a to f name labels; got ['g', 'zz']\n" in capsys.readouterr().out
+
+
+def test_06_4_answer_must_be_a_pair(capsys):
+    assert check("06.4", lambda p, y: 0.5) is False
+    assert "not yet. return a pair (accuracy, mean loss); got 0.5" in capsys.readouterr().out
+
+
+def test_06_4_a_triple_is_not_a_pair(capsys):
+    def with_losses(probs, labels):                    # also returns the per-sample losses
+        return (*accuracy_and_loss(probs, labels), categorical_crossentropy(probs, labels))
+    assert check("06.4", with_losses) is False
+    assert "not yet. return a pair (accuracy, mean loss); got (" in capsys.readouterr().out
+
+
+def test_06_4_a_list_pair_is_fine(capsys):
+    assert check("06.4", lambda p, y: list(accuracy_and_loss(p, y)))
+    assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("h, error", [(1e-5, "6.0e-05"), (0.5, "3.2e+00"), (0.1, "6.1e-01"),
+                                      (1e-12, "1.1e-03")])
+def test_07_1_names_the_error_of_the_chosen_step(h, error, capsys):
+    assert check("07.1", h) is False
+    out = capsys.readouterr().out
+    assert f"gives the error {error}, but another step in the list gives a smaller one" in out
+
+
+@pytest.mark.parametrize("h, shown", [(0, "0e+00"), (-1e-8, "-1e-08")])
+def test_07_1_step_that_is_not_positive_has_no_error(h, shown, capsys):
+    assert check("07.1", h) is False
+    assert f"not yet. h = {shown} gives the error nan, but another step" in capsys.readouterr().out
+
+
+def test_07_1_answer_that_is_not_a_number_is_told_so(capsys):
+    assert check("07.1", "small") is False
+    assert "not yet. the answer should be a number (a step size h), got 'small'" in capsys.readouterr().out
+
+
+def test_07_1_float32_step_passes(capsys):
+    assert check("07.1", np.float32(1e-8))
+    assert "passed" in capsys.readouterr().out
+
+
+def test_07_2_answer_must_return_two_numbers(capsys):
+    assert check("07.2", lambda x, y: 2 * x * y) is False
+    assert ("not yet. grad_f(1.5, -0.5) should return two numbers (df/dx, df/dy), got -1.5"
+            in capsys.readouterr().out)
+
+
+class TanhComputedOnce(Tanh):                          # keeps the first output and returns it on every call
+    def forward(self, inputs, training=True):
+        if getattr(self, "output", None) is None:
+            self.output = np.tanh(inputs)
+        return self.output
+
+
+class LeakyReLUComputedOnce(LeakyReLU):
+    def forward(self, inputs, training=True):
+        if getattr(self, "output", None) is None:
+            super().forward(inputs)
+        return self.output
+
+
+def test_07_3_gradcheck_catches_a_forward_that_ignores_later_inputs(capsys):
+    assert check("07.3", TanhComputedOnce) is False
+    assert "not yet. gradcheck fails on an input of shape (4, 3): gradcheck FAILED" in capsys.readouterr().out
+
+
+def test_08_1_gradcheck_catches_a_forward_that_ignores_later_inputs(capsys):
+    assert check("08.1", LeakyReLUComputedOnce) is False
+    out = capsys.readouterr().out
+    assert "not yet. gradcheck fails with slope 0.01, shape (4, 3): gradcheck FAILED" in out
+
+
+class TanhNamedX:                                      # correct, but keeps its input as x and gradient as dx
+    def forward(self, inputs, training=True):
+        self.x = inputs
+        self.output = np.tanh(inputs)
+        return self.output
+    def backward(self, dvalues):
+        self.dx = dvalues * (1 - self.output**2)
+        return self.dx
+
+
+def test_07_3_correct_tanh_with_other_attribute_names_passes():
+    "Regression: gradcheck took x/dx for a parameter and its gradient, so 07.3 rejected this correct Tanh."
+    assert check("07.3", TanhNamedX)
+
+
+def test_08_2_gets_softmax_outputs():
+    seen = []
+    def recording(s):
+        seen.append(s.copy())
+        return softmax_jacobians(s)
+    assert check("08.2", recording)
+    assert len(seen) == 10
+    for s in seen:
+        assert np.all(s > 0) and np.allclose(s.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_08_3_names_batch_size_and_gradient_shape(capsys):
+    assert check("08.3", lambda g: np.sum(g, axis=0)) is False
+    out = capsys.readouterr().out
+    assert "not yet. the batch gradient of 10 per-sample gradients of shape (2, 3) is" in out
+
+
+def test_08_3_squeezed_result_is_caught_by_the_one_by_one_gradients(capsys):
+    assert check("08.3", lambda g: np.squeeze(np.mean(g, axis=0))) is False
+    out = capsys.readouterr().out
+    assert "gradients of shape (1, 1) has shape (), expected shape (1, 1)" in out
+
+
+# ---------------------------------------------------------------- lesson 09's helpers (after lesson 08's)
+
+def test_09_answer_that_is_not_a_function_is_told_so(capsys):
+    assert check("09.1", 0.5) is False
+    assert "not yet. expected a function, got 0.5" in capsys.readouterr().out
+
+
+def adagrad_rates(opt, layer):
+    return opt.current_learning_rate / (np.sqrt(opt.state[layer]["weights"]["cache"]) + opt.epsilon)
+
+
+def test_09_3_learner_can_print_the_layer(capsys):
+    def printing(opt, layer):
+        print(layer)
+        return adagrad_rates(opt, layer)
+    assert check("09.3", printing)
+    out = capsys.readouterr().out
+    assert "layer with weights of shape (3, 3)" in out and "passed (8 cases)" in out
+
+
+def test_09_3_biases_cache_has_the_biases_shape(capsys):
+    assert check("09.3", lambda opt, layer: opt.state[layer]["biases"]["cache"]) is False
+    assert "has shape (1, 3), expected shape (3, 3)" in capsys.readouterr().out
+

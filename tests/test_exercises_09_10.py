@@ -212,3 +212,190 @@ def test_messages_name_the_mistake(capsys):
     assert "only the first layer" in capsys.readouterr().out
     check("10.4", "x")
     assert "one letter" in capsys.readouterr().out
+
+
+# ---- verdicts: the number of cases, the messages for specific mistakes, answer validation -------------
+@pytest.mark.parametrize(
+    "key,answer,n",
+    [
+        ("09.1", book_momentum, 16),
+        ("09.3", rates, 8),
+        ("09.4", CASES["09.4"][0], 18),
+        ("10.2", run, 8),
+        ("10.3", CASES["10.3"][0], 18),
+        ("21.2", sgd_momentum_, 11),
+    ],
+)
+def test_verdict_counts_the_cases(key, answer, n, capsys):
+    assert check(key, answer)
+    assert f"passed ({n} cases)." in capsys.readouterr().out
+
+
+def momentum_u_from_first_gradient(theta, grads, lr, decay, momentum):  # breaks on an empty list
+    u = np.zeros_like(grads[0])
+    for t, g in enumerate(grads):
+        u = momentum * u - lr / (1 + decay * t) * g
+        theta = theta + u
+    return theta
+
+
+def test_09_1_zero_gradients_are_a_case(capsys):
+    assert check("09.1", momentum_u_from_first_gradient) is False
+    assert "your code raised IndexError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [1000, (1000,), (1000, 9000, 0), "1000, 9000"])
+def test_09_2_wants_a_pair(answer, capsys):
+    assert check("09.2", answer) is False
+    out = capsys.readouterr().out
+    assert f"not yet. expected a pair (steps to half, steps to a tenth), got {answer!r}" in out
+
+
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        ((999, 9000), "steps to half the rate is 999, expected 1000"),
+        ((1000, 9001), "steps to a tenth of the rate is 9001, expected 9000"),
+    ],
+)
+def test_09_2_steps_must_be_exact(answer, message, capsys):
+    assert check("09.2", answer) is False
+    assert message in capsys.readouterr().out
+
+
+def test_10_1_accepts_a_numpy_float_and_an_int_rounding(capsys):
+    assert check("10.1", np.float64(3.162))
+    assert check("10.1", 3.1615)
+    capsys.readouterr()
+
+
+def test_10_1_band_is_centered_on_the_ratio_with_epsilon():
+    m, v, eps = 0.1 * 0.5, 0.001 * 0.25, 1e-7
+    ratio = (m / (math.sqrt(v) + eps)) / (0.5 / (0.5 + eps))
+    for inside in (ratio * (1 + 1e-3 - 5e-8), ratio * (1 - 1e-3 + 5e-8)):
+        assert check("10.1", inside)
+    for outside in (ratio * (1 + 1e-3 + 5e-8), ratio * (1 - 1e-3 - 5e-8)):
+        assert check("10.1", outside) is False
+
+
+def test_10_1_turned_around_only_within_a_tenth_of_a_percent(capsys):
+    m, v, eps = 0.1 * 0.5, 0.001 * 0.25, 1e-7
+    inverse = (0.5 / (0.5 + eps)) / (m / (math.sqrt(v) + eps))
+    check("10.1", inverse * (1 + 0.999e-3))
+    assert "turn it around" in capsys.readouterr().out
+    check("10.1", inverse * (1 + 1.5e-3))
+    out = capsys.readouterr().out
+    assert "not yet. your ratio is 0.316" in out
+    assert "turn it around" not in out
+
+
+def test_10_1_text_is_not_a_number(capsys):
+    assert check("10.1", "about 3") is False
+    assert "not yet. your ratio is the text 'about 3', not a number" in capsys.readouterr().out
+
+
+def test_10_1_a_number_in_quotes_is_not_accepted(capsys):
+    assert check("10.1", "3.16") is False
+    assert "your ratio is the text '3.16', not a number: leave out the quotes" in capsys.readouterr().out
+
+
+def run_plain_sgd(opt, grads):  # ignores the optimizer: right for SGD(0.01) only
+    return -0.01 * np.sum(grads, axis=0)
+
+
+def test_10_2_names_the_optimizer_that_failed(capsys):
+    assert check("10.2", run_plain_sgd) is False
+    out = capsys.readouterr().out
+    assert "not yet. run(SGD(learning_rate=0.1, decay=0.0, momentum=0.9), " in out
+
+
+# ---- lesson 21 ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        (WIDE / 2, "not yet. a multiply-add is two floating-point operations"),
+        (WIDE // 2, "not yet. a multiply-add is two floating-point operations"),
+        (WIDE // 60_000, "not yet. that is one sample; an epoch has 60,000"),
+        (WIDE + 60_000 * 2 * 784 * 256, "not yet. that counts the input gradient of the first layer"),
+    ],
+)
+def test_21_1_names_the_mistake(answer, message, capsys):
+    assert check("21.1", answer) is False
+    assert message in capsys.readouterr().out
+
+
+def test_21_1_array_is_a_wrong_shape_not_a_crash(capsys):
+    assert check("21.1", np.array([WIDE, WIDE])) is False
+    assert "not yet. your FLOP count has shape (2,), expected shape ()" in capsys.readouterr().out
+
+
+def test_21_2_wants_a_function(capsys):
+    assert check("21.2", 5) is False
+    assert "not yet. expected a function, got 5" in capsys.readouterr().out
+
+
+def test_21_2_rebinding_is_named(capsys):
+    assert check("21.2", sgd_momentum_rebinds) is False
+    out = capsys.readouterr().out
+    assert "not yet. your function left p and v unchanged (arrays of shape (3,) (float64)" in out
+
+
+@pytest.mark.parametrize(
+    "answer,message",
+    [
+        ((200, 50, 12), "not yet. with batch size 512, the last 256 images make one more, smaller batch"),
+        ((196, 50, 13), "not yet. your number of steps with batch size 32 is 196, expected 200"),
+        ((200, 49, 13), "not yet. your number of steps with batch size 128 is 49, expected 50"),
+        ((200, 50, 14), "not yet. your number of steps with batch size 512 is 14, expected 13"),
+    ],
+)
+def test_21_3_names_the_batch_size(answer, message, capsys):
+    assert check("21.3", answer) is False
+    assert message in capsys.readouterr().out
+
+
+def test_21_4_a_quarter_message_only_for_a_quarter(capsys):
+    check("21.4", 0.25 + 0.9e-9)
+    assert "only the first layer gets smaller inputs" in capsys.readouterr().out
+    check("21.4", 0.25 + 1.5e-9)
+    out = capsys.readouterr().out
+    assert "not yet. your fraction is 0.25, expected 0.40" in out
+    assert "only the first layer" not in out
+
+
+def test_21_4_text_is_not_a_number(capsys):
+    assert check("21.4", "a quarter") is False
+    assert "not yet. your fraction is the text 'a quarter', not a number" in capsys.readouterr().out
+
+
+# ---- the call and answer helpers shared with lessons 11 and 22 (defined next to these checkers) -------
+def test_11_1_wants_a_function(capsys):
+    assert check("11.1", 0.5) is False
+    assert "not yet. expected a function, got 0.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [228, (99,), [99, 228, 1]])
+def test_11_2_wants_a_pair(answer, capsys):
+    assert check("11.2", answer) is False
+    assert f"not yet. answer with a pair (l1_steps, l2_steps), got {answer!r}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", ["d", 2, "a or b"])
+def test_11_4_wants_one_of_the_letters(answer, capsys):
+    assert check("11.4", answer) is False
+    assert f"not yet. answer with one letter out of 'a', 'b', 'c'; got {answer!r}" in capsys.readouterr().out
+
+
+def test_22_1_accepts_the_hand_computed_output(capsys):
+    assert check("22.1", [[-3, -2], [-2, -2]])
+    capsys.readouterr()
+
+
+def test_22_1_names_a_flipped_filter(capsys):
+    assert check("22.1", [[3, 2], [2, 2]]) is False
+    assert "not yet. you flipped the filter" in capsys.readouterr().out
+
+
+def test_22_2_wants_a_function(capsys):
+    assert check("22.2", 5) is False
+    assert "not yet. expected a function, got 5" in capsys.readouterr().out

@@ -190,3 +190,107 @@ def test_value_answers_do_not_reveal_the_expected_value(capsys):
     check("13.2", (2.5, 3.0))
     out = capsys.readouterr().out
     assert "228" not in out and "22" not in out.replace("2.5", "")
+
+
+# ---------------------------------------------------------------- what the verdicts say
+def _verdict(key, answer, capsys):
+    assert check(key, answer) is False
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "key,n",
+    [
+        ("11.1", 15),
+        ("11.3", 11),
+        ("12.1", 13),
+        ("12.2", 11),
+        ("12.4", 10),
+        ("13.1", 13),
+        ("13.3", 17),
+        ("13.4", 11),
+        ("14.1", 4),
+    ],
+)
+def test_the_verdict_counts_the_cases(key, n, capsys):
+    assert check(key, CASES[key][0])
+    assert f"passed ({n} cases)" in capsys.readouterr().out
+
+
+def test_99_l1_steps_are_also_right():  # 1 - 99 * 0.01 is 0.01 up to rounding
+    assert check("11.2", (99, 228))
+
+
+def test_dropout_returning_only_the_kept_values_is_told_the_shape(capsys):
+    out = _verdict("11.3", lambda x, r, rng: x[rng.random(x.shape) < 1 - r] / (1 - r), capsys)
+    assert "not yet. the output has shape (5,), the input (2, 3)" in out
+
+
+def test_dropout_with_one_mask_per_row_is_told_the_fraction_dropped(capsys):
+    out = _verdict("11.3", lambda x, r, rng: x * (rng.random((x.shape[0], 1)) < 1 - r) / (1 - r), capsys)
+    assert "at rate 0.8 you zero 78.7% of the values; the rate is the fraction to *drop*" in out
+
+
+def test_dropout_keeping_with_probability_rate_is_told_the_fraction_dropped(capsys):
+    out = _verdict("11.3", CASES["11.3"][1][2], capsys)
+    assert "at rate 0.25 you zero 75.0% of the values" in out
+
+
+def test_dropout_with_a_biased_mask_is_told_the_mean_output(capsys):
+    # percentages drawn from 1..99 instead of 0..99: at rate 0.8 it keeps 19 of 99, not a fifth
+    out = _verdict(
+        "11.3", lambda x, r, rng: x * (rng.integers(1, 100, x.shape) / 100 < 1 - r) / (1 - r), capsys
+    )
+    assert "at rate 0.8 the mean output for inputs of 1 is 0.9556, expected about 1" in out
+
+
+@pytest.mark.parametrize("answer", [(16.11809565, float("-inf")), (float("inf"), float("-inf"))])
+def test_an_unclipped_loss_or_gradient_is_told_about_clipping(answer, capsys):
+    assert "not yet. BinaryCrossentropy clips the prediction" in _verdict("12.3", answer, capsys)
+
+
+def test_counts_left_as_numpy_integers_are_shown_as_plain_numbers(capsys):
+    out = _verdict("12.4", lambda p, y, t: (np.sum((p > t) & (y == 1)), np.sum((p <= t) & (y == 0))), capsys)
+    assert "is (0, 1), expected (1, 2)" in out
+
+
+def test_a_single_error_count_is_rejected_not_crashed(capsys):
+    out = _verdict("12.4", lambda p, y, t: int(np.sum((p > t) != (y == 1))), capsys)
+    assert "not yet." in out and "is 2, expected (1, 1)" in out
+
+
+def test_returning_only_the_mse_asks_for_a_pair(capsys):
+    out = _verdict("13.1", lambda p, t: float(np.mean((t - p) ** 2)), capsys)
+    assert "not yet. return a pair (mse, mae), got 3.33333" in out
+
+
+def test_returning_a_triple_asks_for_a_pair(capsys):
+    out = _verdict("13.1", lambda p, t: (*mse_mae(p, t), 0.0), capsys)
+    assert "not yet. return a pair (mse, mae), got (3.3333" in out
+
+
+@pytest.mark.parametrize("answer,what", [((21.92, 3.0), "c_mse = 21.92"), ((22.0, 3.08), "c_mae = 3.08")])
+def test_a_descent_stopped_too_early_is_rejected(answer, what, capsys):
+    assert f"not yet. {what} is not the minimizer" in _verdict("13.2", answer, capsys)
+
+
+def test_a_diverged_descent_is_rejected(capsys):
+    "Regression: abs(nan - 22) > 0.05 is False, so NaN constants passed."
+    assert check("13.2", (float("nan"), float("nan"))) is False
+    assert "c_mse = nan is not the minimizer of the MSE" in capsys.readouterr().out
+    assert check("13.2", (22.0, float("nan"))) is False
+    assert "c_mae = nan is not the minimizer of the MAE" in capsys.readouterr().out
+
+
+def test_counting_the_blind_inputs_asks_for_a_bool(capsys):
+    out = _verdict("13.3", lambda w, b, X: int(np.sum(np.maximum(0, X @ w + b).max(axis=1) == 0)), capsys)
+    assert "not yet. return True or False, got 0" in out
+
+
+def test_lesson_15_checkers_ask_for_a_function(capsys):
+    assert "not yet. expected a function, got 5" in _verdict("15.1", 5, capsys)
+
+
+def test_the_loss_must_be_given_to_five_digits(capsys):
+    assert check("12.3", (16.118, -1e7))
+    assert "not yet. the loss 16.12 is not right" in _verdict("12.3", (16.12, -1e7), capsys)

@@ -1,5 +1,6 @@
 """Lesson 22's exercise checkers: each reference answer passes, each plausible wrong answer is rejected."""
 
+import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -101,3 +102,69 @@ def test_not_attempted(key, capsys):
 
         assert check(key, stub) is False
         assert "not attempted" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- verdicts and special messages
+
+_OUTPUT_22_1 = [[-3, -2], [-2, -2]]
+
+
+def _verdict(key, answer, capsys):
+    "Grade `answer`, return the printed verdict (the answer must be rejected)."
+    assert check(key, answer) is False
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", ["abc", [[1, 2], [3]]])
+def test_22_1_not_numbers_is_wrong_not_a_crash(answer, capsys):
+    out = _verdict("22.1", answer, capsys)
+    assert f"not yet. expected a 2x2 array of numbers, got {answer!r}\n" in out
+
+
+def test_22_1_flipped_filter_is_named(capsys):
+    flipped = [[3, 2], [2, 2]]  # the textbook convolution: the filter turned by 180 degrees
+    out = _verdict("22.1", flipped, capsys)
+    assert "not yet. you flipped the filter (the textbook convolution)" in out
+
+
+def test_22_1_wrong_shape_is_reported_not_a_crash(capsys):
+    out = _verdict("22.1", [[-3, -2, -1], [-2, -2, -1]], capsys)
+    assert "not yet. your output has shape (2, 3), expected shape (2, 2)\n" in out
+
+
+def test_22_1_list_of_ints_and_array_accepted():
+    assert check("22.1", _OUTPUT_22_1, strict=True)
+    assert check("22.1", np.array(_OUTPUT_22_1, dtype=np.float32), strict=True)
+
+
+def test_22_2_prints_the_number_of_cases(capsys):
+    assert check("22.2", CASES["22.2"][0]) is True
+    assert capsys.readouterr().out == "\u2713 Exercise 22.2 (the output-size formula): passed (39 cases).\n"
+
+
+def test_22_3_prints_the_number_of_cases(capsys):
+    assert check("22.3", _strided) is True
+    assert capsys.readouterr().out == (
+        "\u2713 Exercise 22.3 (a convolution with a stride): passed (36 cases).\n"
+    )
+
+
+_BYTES_22_4 = 128 * 14 * 14 * 3 * 3 * 32 * 4
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (_BYTES_22_4 * 2, "that is the size in float64; the network computes in float32 (4 bytes)"),
+        (_BYTES_22_4 // 32, "you left out the 32 input channels: each window holds 3*3*32 numbers"),
+        (128 * 12 * 12 * 3 * 3 * 32 * 4, "with padding='same' the output keeps the input's 14x14 size"),
+    ],
+)
+def test_22_4_typical_mistakes_are_named(answer, message, capsys):
+    out = _verdict("22.4", answer, capsys)
+    assert f"not yet. {message}\n" in out
+
+
+@pytest.mark.parametrize("answer", [float(_BYTES_22_4), np.int64(_BYTES_22_4), 2.8901376e7])
+def test_22_4_int_or_float_accepted(answer):
+    assert check("22.4", answer, strict=True)

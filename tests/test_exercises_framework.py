@@ -74,6 +74,14 @@ def test_fmt_scalars():
     assert ex_mod._fmt([1, 2]) == "[1, 2]"
 
 
+@pytest.mark.parametrize(
+    "x, shown",
+    [(28901376.0, "28901376"), (-3.0, "-3"), (0.0, "0"), (1e15, "1e+15"), (2.5e7 + 0.5, "2.5e+07")],
+)
+def test_fmt_whole_floats_in_full_below_1e15(x, shown):
+    assert ex_mod._fmt(x) == shown
+
+
 # ---------------------------------------------------------------- expect_equal
 
 
@@ -105,8 +113,15 @@ def test_expect_close_absolute_tolerance_boundary():
 
 def test_expect_close_relative_tolerance_boundary():
     expect_close(1e6 + 10.0, 1e6)  # exactly rtol * 1e6 (+ atol): accepted
-    with pytest.raises(Wrong, match=r"the result is 1\.00002e\+06, expected 1e\+06$"):
+    with pytest.raises(Wrong, match=r"the result is 1000015, expected 1000000$"):  # whole numbers in full
         expect_close(1e6 + 15.0, 1e6)
+
+
+def test_expect_close_shows_every_digit_when_six_cannot_tell_the_numbers_apart():
+    with pytest.raises(Wrong, match=r"^the result is 0\.1234567, expected 0\.1234568$"):
+        expect_close(0.1234567, 0.1234568, rtol=1e-9)
+    with pytest.raises(Wrong, match=r"^the result is 0\.1235, expected 0\.123457$"):
+        expect_close(0.1235, 0.1234568)
 
 
 def test_expect_close_none_says_forgot_return():
@@ -115,8 +130,14 @@ def test_expect_close_none_says_forgot_return():
 
 
 def test_expect_close_not_a_number():
-    with pytest.raises(Wrong, match=r"^the result is 'abc', which is not a number or an array of numbers$"):
-        expect_close("abc", 1.0)
+    with pytest.raises(Wrong, match=r"^the result is \['abc'\], which is not a number or an array of"):
+        expect_close(["abc"], 1.0)
+
+
+@pytest.mark.parametrize("text", ["abc", "1.0", b"1.0"])
+def test_expect_close_text_is_not_a_number_even_when_it_reads_as_one(text):
+    with pytest.raises(Wrong, match=r"^the result is the text .*1?, not a number: leave out the quotes$"):
+        expect_close(text, 1.0)
 
 
 def test_expect_close_nan_is_not_close_to_nan():
@@ -174,6 +195,87 @@ def test_check_placeholder_is_not_attempted(answer, capsys):
         "Exercise 90.1 (square a number): not attempted yet. "
         "Fill in the cell above, then run this check again.\n"
     )
+
+
+def _dots(x):
+    ...  # the learner's cell as it is given
+
+
+def _docstring_and_pass(x):
+    "Square x."
+    pass
+
+
+def _returns_none(x):
+    return None
+
+
+def _returns_zero(x):
+    return 0
+
+
+def _returns_text(x):
+    return "..."
+
+
+class _Blank:
+    def forward(self, x):
+        ...
+
+    def backward(self, d):
+        ...
+
+
+class _HalfDone:
+    def forward(self, x):
+        return x
+
+    def backward(self, d):
+        ...
+
+
+class _NoMethods:
+    pass
+
+
+class _OnlyAnAttribute:
+    alpha = 0.01
+
+
+@pytest.mark.parametrize("answer", [_dots, _docstring_and_pass, _returns_none, _Blank, _NoMethods])
+def test_an_untouched_cell_is_not_attempted_and_the_checker_does_not_run(answer, registry, capsys):
+    "A function whose body is `...` (or a class of such methods) is the cell as given: no 'not yet' for it."
+    calls = []
+    exercise("zz.1", "blank", hint="h")(lambda a: calls.append(a))
+    assert check("zz.1", answer) is False
+    assert calls == []
+    assert capsys.readouterr().out == (
+        "Exercise zz.1 (blank): not attempted yet. Fill in the cell above, then run this check again.\n"
+    )
+
+
+@pytest.mark.parametrize("answer", [_returns_zero, _returns_text, _HalfDone, _OnlyAnAttribute, len, abs])
+def test_an_answer_with_a_body_is_graded(answer, registry, capsys):
+    calls = []
+    exercise("zz.1", "graded")(lambda a: calls.append(a))
+    assert check("zz.1", answer) is True
+    assert calls == [answer]
+
+
+def test_the_untouched_lesson_18_cells_are_not_attempted(capsys):
+    def array_headers(path):
+        ...  # return {name: (dtype, shape)} for each array in the .npz file
+
+    assert check("18.1", array_headers) is False
+    assert "18.1 (read the headers of an .npz file): not attempted yet." in capsys.readouterr().out
+
+    from nnfs.layers import Layer
+
+    class LeakyReLU(Layer):
+        ...  # your code here
+
+    assert check("18.2", LeakyReLU) is False
+    assert "18.2 (a saveable LeakyReLU layer): not attempted yet." in capsys.readouterr().out
 
 
 def test_check_function_returning_none_is_not_attempted(capsys):
