@@ -128,7 +128,14 @@ KEYS = sorted(REFS)
 
 
 def _stored() -> dict:
-    return json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+    "The recorded fingerprints by exercise (the entry `_numpy` names the NumPy they were recorded with)."
+    data = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _recorded_numpy() -> str:
+    data = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.exists() else {}
+    return data.get("_numpy", "?")
 
 
 def test_every_exercise_has_a_reference_and_a_fingerprint():
@@ -153,7 +160,8 @@ def test_cases_match_the_fingerprint(key, monkeypatch):
     assert got == want, (
         f"exercise {key} now grades with other cases, expected values or tolerances ({got['cases']} cases, "
         f"{got['events']} events; recorded: {want}). If the change is deliberate, run "
-        "`python tests/test_exercises_cases.py --update` and commit the new fingerprints."
+        "`python tests/test_exercises_cases.py --update` and commit the new fingerprints. (Recorded with "
+        f"NumPy {_recorded_numpy()}, running {np.__version__}: another NumPy may draw other random numbers.)"
     )
 
 
@@ -210,7 +218,8 @@ def _update() -> None:
         mp.undo()
     old = _stored()
     changed = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
-    FINGERPRINTS.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    data = {"_numpy": np.__version__, **new}
+    FINGERPRINTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(new)} fingerprints written; changed: {', '.join(changed) or 'none'}")
 
 
