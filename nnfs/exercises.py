@@ -123,12 +123,12 @@ def _placeholder(f: Any) -> bool:
 
 def _not_attempted(answer: Any) -> bool:
     """True for the placeholders a learner's cell holds before it is filled in: `None`, `...`, a function
-    whose body is `...`, or a class whose body is `...` or whose methods all are."""
+    whose body is `...`, or a class whose body is `...` or that has a method still holding it."""
     if answer is None or answer is Ellipsis:
         return True
     if isinstance(answer, type):  # its own members, without the ones Python adds (__module__, __doc__, ...)
         own = [v for k, v in vars(answer).items() if inspect.isfunction(v) or not k.startswith("__")]
-        return all(_placeholder(v) for v in own)
+        return not own or any(_placeholder(v) for v in own)
     return _placeholder(answer)
 
 
@@ -169,12 +169,12 @@ def _check_square(answer: Callable) -> int:
 
 # %% ../nbs/90_exercises.ipynb #7fb27b941602401d91542211134fc71a
 def _l00_result(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -547,7 +547,7 @@ def _check_03_2(answer: Any) -> int:
             a = answer(n_in, n_out, rng=np.random.default_rng(3))
             b = answer(n_in, n_out, rng=np.random.default_rng(3))
             if getattr(a, "weights", None) is None:
-                raise NotImplementedError
+                raise Wrong(f"{answer.__name__}(...) has no weights: set self.weights in __init__")
             what = f"the weights of {answer.__name__}({n_in}, {n_out}, rng=np.random.default_rng(3))"
             expect_close(a.weights, _l03_reference_weights(n_in, n_out, np.random.default_rng(3)), what)
             expect_equal(b.weights, a.weights, "the weights of a second layer made with default_rng(3)")
@@ -974,7 +974,7 @@ def _check_07_3(answer: Callable) -> int:
         layer = answer()
         out = layer.forward(x)
         if out is None:
-            raise NotImplementedError
+            raise Wrong("forward returned None: did you forget to return the output?")
         expect_close(out, np.tanh(x), f"forward on an input of shape {shape}")
         expect_close(layer.backward(d), d * (1 - np.tanh(x) ** 2), f"backward on an input of shape {shape}")
         result = gradcheck(answer(), x)
@@ -1021,7 +1021,7 @@ def _check_08_1(answer: Callable) -> int:
         layer = answer(slope)
         out = layer.forward(x)
         if out is None:
-            raise NotImplementedError
+            raise Wrong("forward returned None: did you forget to return the output?")
         what = f"with slope {slope:.3g}, shape {shape}"
         expect_close(out, np.where(x > 0, x, slope * x), f"forward {what}")
         expect_close(layer.backward(d), np.where(x > 0, d, slope * d), f"backward {what}")
@@ -1083,12 +1083,12 @@ def _l09_book_momentum(
 
 
 def _l09_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -1278,12 +1278,12 @@ def _check_10_4(answer: Any) -> None:
 
 # %% ../nbs/90_exercises.ipynb #379cbbc1e968416e875cc15c1202d7eb
 def _l11_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -1612,12 +1612,12 @@ def _check_14_3(answer: Any) -> None:
 
 # %% ../nbs/90_exercises.ipynb #33b0902fd34d4ace834912fa1002cf8e
 def _l15_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -1751,12 +1751,12 @@ def _check_15_4(answer: Callable) -> int:
 
 # %% ../nbs/90_exercises.ipynb #f5a1fa73e5044315a093ec459c9be902
 def _l16_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -1838,12 +1838,12 @@ def _check_16_4(answer: Any) -> None:
 
 # %% ../nbs/90_exercises.ipynb #28d3efd5258a48a79c179ea5c6759f01
 def _l17_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 
@@ -2351,12 +2351,12 @@ def _check_21_4(answer: Any) -> None:
 
 # %% ../nbs/90_exercises.ipynb #903197826d2e44dfa0208e8f97c69327
 def _l22_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back (a body still holding `...`) counts as not attempted yet."
+    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
     if out is None:
-        raise NotImplementedError
+        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
     return out
 
 

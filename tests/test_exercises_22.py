@@ -168,3 +168,9 @@ def test_22_4_typical_mistakes_are_named(answer, message, capsys):
 @pytest.mark.parametrize("answer", [float(_BYTES_22_4), np.int64(_BYTES_22_4), 2.8901376e7])
 def test_22_4_int_or_float_accepted(answer):
     assert check("22.4", answer, strict=True)
+
+
+@pytest.mark.parametrize("answer, shown", [("28901376", "'28901376'"), (True, "True")])
+def test_22_4_text_or_a_bool_is_not_a_number_of_bytes(answer, shown, capsys):
+    assert check("22.4", answer) is False
+    assert f"not yet. expected a number of bytes, got {shown}" in capsys.readouterr().out

@@ -238,13 +238,23 @@ class _NoMethods:
     pass
 
 
+class _Done:
+    def __init__(self, slope=0.01):
+        self.slope = slope
+
+    def forward(self, x):
+        return x
+
+
 class _OnlyAnAttribute:
     alpha = 0.01
 
 
-@pytest.mark.parametrize("answer", [_dots, _docstring_and_pass, _returns_none, _Blank, _NoMethods])
+@pytest.mark.parametrize(
+    "answer", [_dots, _docstring_and_pass, _returns_none, _Blank, _NoMethods, _HalfDone]
+)
 def test_an_untouched_cell_is_not_attempted_and_the_checker_does_not_run(answer, registry, capsys):
-    "A function whose body is `...` (or a class of such methods) is the cell as given: no 'not yet' for it."
+    "A function whose body is `...` (or a class with such a method) is the cell as given: not 'not yet'."
     calls = []
     exercise("zz.1", "blank", hint="h")(lambda a: calls.append(a))
     assert check("zz.1", answer) is False
@@ -254,7 +264,7 @@ def test_an_untouched_cell_is_not_attempted_and_the_checker_does_not_run(answer,
     )
 
 
-@pytest.mark.parametrize("answer", [_returns_zero, _returns_text, _HalfDone, _OnlyAnAttribute, len, abs])
+@pytest.mark.parametrize("answer", [_returns_zero, _returns_text, _Done, _OnlyAnAttribute, len, abs])
 def test_an_answer_with_a_body_is_graded(answer, registry, capsys):
     calls = []
     exercise("zz.1", "graded")(lambda a: calls.append(a))
@@ -340,3 +350,68 @@ def test_check_without_hint_prints_no_hint_line(registry, capsys):
     assert capsys.readouterr().out == "\u2717 Exercise zz.1 (no hint): not yet. the result is 3, expected 2\n"
     assert check("zz.1", 2) is True
     assert capsys.readouterr().out == "\u2713 Exercise zz.1 (no hint): passed.\n"
+
+
+# ---------------------------------------------------------------- a forgotten return is not "not attempted"
+
+
+def forgot(*args):
+    "A body that does something but never returns: the learner forgot `return`."
+    args  # noqa: B018
+
+
+@pytest.mark.parametrize("key", ["00.3", "09.1", "11.1", "15.1", "16.1", "17.1", "22.2"])
+def test_a_function_that_forgets_return_is_told_so(key, capsys):
+    assert check(key, forgot) is False
+    out = capsys.readouterr().out
+    assert "not yet. forgot returned None: did you forget to return?" in out and "not attempted" not in out
+
+
+def test_a_layer_whose_forward_forgets_return_is_told_so(capsys):
+    from nnfs.layers import Layer
+
+    class Tanh:
+        def forward(self, inputs, training=True):
+            self.output = np.tanh(inputs)
+
+        def backward(self, dvalues):
+            return dvalues * (1 - self.output**2)
+
+    class LeakyReLU(Layer):
+        def __init__(self, slope=0.01):
+            self.slope = slope
+
+        def config(self):
+            return {"slope": self.slope}
+
+        def forward(self, inputs, training=True):
+            self.inputs = inputs
+
+        def backward(self, dvalues):
+            return np.where(self.inputs > 0, dvalues, self.slope * dvalues)
+
+    for key, answer in (("07.3", Tanh), ("08.1", LeakyReLU)):
+        assert check(key, answer) is False
+        out = capsys.readouterr().out
+        assert "not yet. forward returned None: did you forget to return the output?" in out
+
+
+def test_a_layer_without_weights_is_told_so(capsys):
+    from nnfs.layers import Dense
+
+    class NoWeights(Dense):
+        def __init__(self, n_inputs, n_neurons, rng=None):
+            self.rng = rng
+
+    assert check("03.2", NoWeights) is False
+    assert "not yet. NoWeights(...) has no weights: set self.weights in __init__" in capsys.readouterr().out
+
+
+def test_21_2_called_directly_on_an_untouched_cell_is_not_implemented():
+    "`check` never hands an untouched cell to a checker; called directly, 21.2 still says it is not done."
+
+    def momentum_step(p, g, v, scratch, lr, mu):
+        ...
+
+    with pytest.raises(NotImplementedError):
+        ex_mod._EXERCISES["21.2"].checker(momentum_step)
