@@ -168,8 +168,8 @@ def _check_square(answer: Callable) -> int:
     return len(cases)
 
 # %% ../nbs/90_exercises.ipynb #7fb27b941602401d91542211134fc71a
-def _l00_result(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
+def _call(f: Callable, *args: Any) -> Any:
+    "Call the learner's function, for every checker; `None` back is a forgotten `return`."
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     out = f(*args)
@@ -254,7 +254,7 @@ def _check_00_3(answer: Callable) -> int:
     seeds = [0, 7, 123] + [int(r.integers(0, 2**31)) for r in random_cases(3, seed=3)]
     with _l00_kept_random_state():
         for seed in seeds:
-            got = _l00_result(answer, seed)
+            got = _call(answer, seed)
             expected = np.random.default_rng(seed).standard_normal(6)
             expect_close(got, expected[:5], f"draw_five({seed})", rtol=0, atol=0)
             if core.get_rng().standard_normal() != expected[5]:
@@ -263,7 +263,7 @@ def _check_00_3(answer: Callable) -> int:
                     "generator "
                     "seeded by nnfs.init: draw them with nnfs.get_rng()"
                 )
-            again = np.asarray(_l00_result(answer, seed))
+            again = np.asarray(_call(answer, seed))
             if again.shape != (5,) or not np.array_equal(again, expected[:5]):
                 raise Wrong(
                     f"draw_five({seed}) returned other numbers when called a second time: "
@@ -360,7 +360,7 @@ def _check_01_3(answer: Callable) -> int:
             )
         )
     for inputs, weights, biases in cases:
-        got = _l00_result(answer, inputs, weights, biases)
+        got = _call(answer, inputs, weights, biases)
         expect_close(
             got,
             _l01_layer(inputs, weights, biases),
@@ -415,7 +415,7 @@ def _check_02_1(answer: Callable) -> int:
         n = int(r.integers(1, 9))
         cases.append((r.standard_normal(n).tolist(), r.standard_normal(n).tolist()))
     for a, b in cases:
-        got = _l00_result(answer, a, b)
+        got = _call(answer, a, b)
         expected = float(np.dot(a, b)) if a else 0.0
         expect_close(got, expected, f"dot({_fmt(a)}, {_fmt(b)})", rtol=1e-9, atol=1e-12)
     for a, b in [([1.0, 2.0], [1.0, 2.0, 3.0]), ([1.0, 2.0, 3.0], [4.0]), ([], [1.0])]:
@@ -470,7 +470,7 @@ def _check_02_3(answer: Callable) -> int:
     for r in random_cases(2, seed=24):  # square weights: a missing transpose gives wrong numbers, no error
         cases.append((r.standard_normal(3), r.standard_normal((3, 3)), r.standard_normal(3)))
     for inputs, weights, biases in cases:
-        got = _l00_result(answer, inputs, weights, biases)
+        got = _call(answer, inputs, weights, biases)
         expected = (weights @ inputs + biases)[None, :]
         expect_close(
             got,
@@ -587,7 +587,7 @@ def _check_03_3(answer: Callable) -> int:
     for k, samples, classes, seed in cases:
         X, y = spiral_data(samples, classes, rng=np.random.default_rng(seed), dtype=np.float64)
         noise = np.random.default_rng(seed).standard_normal(samples * (k + 1))[samples * k :]
-        got = _l00_result(answer, k, samples, noise)
+        got = _call(answer, k, samples, noise)
         expect_close(
             got,
             X[y == k],
@@ -647,11 +647,11 @@ def _check_04_1(answer: Callable) -> int:
         shape = tuple(int(n) for n in r.integers(1, 5, size=2))
         cases.append((r.standard_normal(shape) * 3, float(r.uniform(0, 0.5))))
     for x, alpha in cases:
-        got = _l00_result(answer, x, alpha)
+        got = _call(answer, x, alpha)
         expect_close(got, np.where(x > 0, x, alpha * x), f"leaky_relu({_fmt(x)}, alpha={alpha:g})")
     x = np.array([-3.0, -0.5, 0.0, 2.0])
     expect_close(
-        _l00_result(answer, x),
+        _call(answer, x),
         np.where(x > 0, x, 0.01 * x),
         f"leaky_relu({_fmt(x)}) with the default alpha (0.01)",
     )
@@ -724,7 +724,7 @@ def _check_04_4(answer: Callable) -> int:
     xs += [r.standard_normal(int(r.integers(1, 20))) * 5 for r in random_cases(5, seed=44)]
     for x in xs:
         expected = np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + exp(-x)) without overflow
-        expect_close(_l00_result(answer, x), expected, f"your sigmoid at {_fmt(x)}", rtol=1e-9, atol=1e-15)
+        expect_close(_call(answer, x), expected, f"your sigmoid at {_fmt(x)}", rtol=1e-9, atol=1e-15)
     return len(xs)
 
 # %% ../nbs/90_exercises.ipynb #10185d26023b46108eb7d9f57d49d2b3
@@ -771,7 +771,7 @@ def _check_05_2(answer: Callable) -> int:
     cases += [r.standard_normal((int(r.integers(1, 8)), 2)) * 3 for r in random_cases(6, seed=52)]
     for Z in cases:
         with np.errstate(all="ignore"):
-            got = _l00_result(answer, Z)
+            got = _call(answer, Z)
         expect_close(got, _l05_softmax(Z)[:, 1], f"p1 for scores {_fmt(Z)}", rtol=1e-9, atol=1e-12)
     return len(cases)
 
@@ -790,7 +790,7 @@ def _check_05_3(answer: Callable) -> int:
     ]
     for scores, T in cases:
         with np.errstate(all="ignore"):
-            got = _l00_result(answer, scores, T)
+            got = _call(answer, scores, T)
         expect_close(
             got,
             _l05_softmax(scores / T),
@@ -842,7 +842,7 @@ def _check_05_4(answer: Any) -> None:
 def _check_06_1(answer: Callable) -> int:
     ks = [1, 2, 3, 10, 1000] + [int(r.integers(2, 200)) for r in random_cases(5, seed=61)]
     for k in ks:
-        expect_close(_l00_result(answer, k), math.log(k), f"uniform_loss({k})", rtol=1e-9, atol=1e-12)
+        expect_close(_call(answer, k), math.log(k), f"uniform_loss({k})", rtol=1e-9, atol=1e-12)
     return len(ks)
 
 # %% ../nbs/90_exercises.ipynb #7623eae2785240b9bd12b16a66d81610
@@ -859,7 +859,7 @@ def _check_06_2(answer: Callable) -> int:
         cases.append((r.integers(0, k, size=int(r.integers(1, 12))), k))
     for y, k in cases:
         expected = (y[:, None] == np.arange(k)).astype(float)
-        expect_close(_l00_result(answer, y, k), expected, f"to_one_hot({_fmt(y)}, {k})", rtol=0, atol=0)
+        expect_close(_call(answer, y, k), expected, f"to_one_hot({_fmt(y)}, {k})", rtol=0, atol=0)
     return len(cases)
 
 # %% ../nbs/90_exercises.ipynb #7cdc8c89c7104fffa095e18ddfef8986
@@ -906,7 +906,7 @@ def _check_06_4(answer: Callable) -> int:
         p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
         cases.append((p, r.integers(0, k, size=n)))
     for p, y in cases:
-        got = _l00_result(answer, p, y)
+        got = _call(answer, p, y)
         if not (isinstance(got, (tuple, list)) and len(got) == 2):
             raise Wrong(f"return a pair (accuracy, mean loss); got {_fmt(got)}")
         acc = np.mean(np.argmax(p, axis=1) == y)
@@ -951,7 +951,7 @@ def _check_07_2(answer: Callable) -> int:
     points = [(1.5, -0.5), (0.0, 0.0), (-1.0, 2.0)]
     points += [tuple(float(v) for v in r.uniform(-3, 3, 2)) for r in random_cases(10, seed=72)]
     for x, y in points:
-        got = _l00_result(answer, x, y)
+        got = _call(answer, x, y)
         if np.shape(got) != (2,):
             raise Wrong(f"grad_f({x:g}, {y:g}) should return two numbers (df/dx, df/dy), got {_fmt(got)}")
         expect_close(got[0], 2 * x * y, f"df/dx at (x, y) = ({x:.3g}, {y:.3g})")
@@ -993,9 +993,9 @@ def _check_07_4(answer: Callable) -> int:
         [[-2.0, 0.0, 2.0, -5.0, 5.0]] + [r.uniform(-2, 2, 4) for r in random_cases(3, seed=74)]
     )
     for x in xs:
-        expect_close(_l00_result(answer, x), 3 / (1 + np.exp(-3 * x)), f"g_prime({x:.4g})", rtol=1e-6)
+        expect_close(_call(answer, x), 3 / (1 + np.exp(-3 * x)), f"g_prime({x:.4g})", rtol=1e-6)
     expect_close(
-        _l00_result(answer, xs), 3 / (1 + np.exp(-3 * xs)), "g_prime on an array of points", rtol=1e-6
+        _call(answer, xs), 3 / (1 + np.exp(-3 * xs)), "g_prime on an array of points", rtol=1e-6
     )
     return len(xs) + 1
 
@@ -1048,7 +1048,7 @@ def _check_08_2(answer: Callable) -> int:
         s /= s.sum(axis=1, keepdims=True)
         expected = np.stack([np.diag(row) - np.outer(row, row) for row in s])
         expect_close(
-            _l00_result(answer, s), expected, f"the Jacobians of softmax outputs of shape {shape}", atol=1e-12
+            _call(answer, s), expected, f"the Jacobians of softmax outputs of shape {shape}", atol=1e-12
         )
     return len(shapes)
 
@@ -1064,7 +1064,7 @@ def _check_08_3(answer: Callable) -> int:
     for shape, r in zip(shapes, random_cases(len(shapes), seed=830)):
         g = r.standard_normal(shape)
         expect_close(
-            _l00_result(answer, g),
+            _call(answer, g),
             g.mean(axis=0),
             f"the batch gradient of {shape[0]} per-sample gradients of shape {shape[1:]}",
         )
@@ -1080,16 +1080,6 @@ def _l09_book_momentum(
         u = momentum * u - lr / (1 + decay * t) * np.asarray(g, dtype=float)
         theta = theta + u
     return theta
-
-
-def _l09_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
 
 
 class _l09_Params:
@@ -1125,7 +1115,7 @@ def _check_09_1(answer: Callable) -> int:
         r = np.random.default_rng(k)
         theta, grads = r.standard_normal(n), [r.standard_normal(n) + 1.0 for _ in range(steps)]
         before = theta.copy()
-        got = _l09_call(answer, theta, grads, lr, decay, mu)
+        got = _call(answer, theta, grads, lr, decay, mu)
         if not np.array_equal(theta, before):
             raise Wrong("your function changed `theta` in place; work on a copy")
         what = f"book_momentum(theta, {steps} gradients, lr={lr:.3g}, decay={decay:.3g}, momentum={mu:.3g})"
@@ -1173,7 +1163,7 @@ def _check_09_3(answer: Callable) -> int:
         for _ in range(int(r.integers(1, 6))):
             layer.dweights = r.standard_normal(shape) * (r.random(shape) < 0.7)  # some gradients stay zero
             opt.step([layer])
-        got = _l09_call(answer, opt, layer)
+        got = _call(answer, opt, layer)
         expect_close(
             got,
             _l09_effective(opt, layer),
@@ -1194,7 +1184,7 @@ def _check_09_4(answer: Callable) -> int:
     cases += [(float(r.uniform(0, 0.99)), int(r.integers(1, 300))) for r in random_cases(12, seed=94)]
     for mu, t in cases:
         expect_close(
-            _l09_call(answer, mu, t), (1 - mu**t) / (1 - mu), f"momentum_gain({mu:.3g}, {t})", rtol=1e-9
+            _call(answer, mu, t), (1 - mu**t) / (1 - mu), f"momentum_gain({mu:.3g}, {t})", rtol=1e-9
         )
     return len(cases)
 
@@ -1235,7 +1225,7 @@ def _check_10_2(answer: Callable) -> int:
     cases = 0
     for k, r in enumerate(random_cases(8, seed=102)):
         grads = r.standard_normal((int(r.integers(1, 30)), int(r.integers(1, 7))))
-        got = _l09_call(answer, makers[k % 4](), grads)
+        got = _call(answer, makers[k % 4](), grads)
         expected = _l10_run(makers[k % 4](), grads)
         expect_close(
             np.ravel(got),
@@ -1258,7 +1248,7 @@ def _check_10_3(answer: Callable) -> int:
     cases += [(int(r.integers(1, 200)), float(r.uniform(0, 0.999))) for r in random_cases(12, seed=103)]
     for t, rho in cases:
         expect_close(
-            _l09_call(answer, t, rho), 1 / math.sqrt(1 - rho**t), f"step_ratio({t}, {rho:.3g})", rtol=1e-9
+            _call(answer, t, rho), 1 / math.sqrt(1 - rho**t), f"step_ratio({t}, {rho:.3g})", rtol=1e-9
         )
     return len(cases)
 
@@ -1277,16 +1267,6 @@ def _check_10_4(answer: Any) -> None:
         )
 
 # %% ../nbs/90_exercises.ipynb #379cbbc1e968416e875cc15c1202d7eb
-def _l11_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
-
-
 def _l11_pair(answer: Any, what: str) -> tuple:
     "A pair answer, or `NotImplementedError` while it still holds `...`."
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
@@ -1323,7 +1303,7 @@ def _check_11_1(answer: Callable) -> int:
     for w, l1, l2 in cases:
         expected = l1 * np.abs(w).sum() + l2 * np.square(w).sum()
         expect_close(
-            _l11_call(answer, w.copy(), l1, l2), expected, f"penalty(weights={_fmt(w)}, l1={l1:g}, l2={l2:g})"
+            _call(answer, w.copy(), l1, l2), expected, f"penalty(weights={_fmt(w)}, l1={l1:g}, l2={l2:g})"
         )
     return len(cases)
 
@@ -1348,7 +1328,7 @@ def _check_11_2(answer: Any) -> None:
 def _l11_dropout_stats(answer: Callable) -> None:
     "The learner's dropout on 10^5 ones: the fraction zeroed and the mean output, at three rates."
     for rate in (0.25, 0.5, 0.8):
-        out = np.asarray(_l11_call(answer, np.ones((1000, 100)), rate, np.random.default_rng(7)))
+        out = np.asarray(_call(answer, np.ones((1000, 100)), rate, np.random.default_rng(7)))
         zeroed = float(np.mean(out == 0))
         if abs(zeroed - rate) > 0.01:  # 10^5 draws: the fraction has a standard deviation below 0.0016
             raise Wrong(
@@ -1371,7 +1351,7 @@ def _check_11_3(answer: Callable) -> int:
     for n, r in enumerate(random_cases(6, seed=1103)):
         x = r.normal(size=(int(r.integers(1, 6)), int(r.integers(1, 6))))
         rate = float(r.choice([0.1, 0.25, 0.5, 0.8]))
-        out = np.asarray(_l11_call(answer, x.copy(), rate, np.random.default_rng(n)))
+        out = np.asarray(_call(answer, x.copy(), rate, np.random.default_rng(n)))
         if out.shape != x.shape:
             raise Wrong(f"the output has shape {out.shape}, the input {x.shape}")
         kept = out != 0
@@ -1379,10 +1359,10 @@ def _check_11_3(answer: Callable) -> int:
     _l11_dropout_stats(answer)
     x = np.arange(1.0, 13.0).reshape(3, 4)
     expect_close(
-        _l11_call(answer, x.copy(), 0.0, np.random.default_rng(0)), x, "the output at rate 0 (drop nothing)"
+        _call(answer, x.copy(), 0.0, np.random.default_rng(0)), x, "the output at rate 0 (drop nothing)"
     )
     rng = np.random.default_rng(3)
-    first, second = (_l11_call(answer, np.ones((20, 20)), 0.5, rng) for _ in range(2))
+    first, second = (_call(answer, np.ones((20, 20)), 0.5, rng) for _ in range(2))
     if np.array_equal(first, second):
         raise Wrong(
             "two calls with the same generator gave the same mask: draw a fresh mask from `rng` at every call"
@@ -1420,7 +1400,7 @@ def _check_12_1(answer: Callable) -> int:
         cases.append((r.uniform(0.01, 0.99, shape), r.integers(0, 2, shape)))
     for p, y in cases:
         expect_close(
-            _l11_call(answer, p.copy(), y.copy()), _l12_bce(p, y), f"bce(y_hat={_fmt(p)}, y={_fmt(y)})"
+            _call(answer, p.copy(), y.copy()), _l12_bce(p, y), f"bce(y_hat={_fmt(p)}, y={_fmt(y)})"
         )
     return len(cases)
 
@@ -1436,7 +1416,7 @@ def _check_12_2(answer: Callable) -> int:
     cases = [np.array([0.0]), np.array([-1000.0, 1000.0]), np.array([-5.0, -0.3, 2.0, 7.5])]
     cases += [r.normal(scale=4, size=int(r.integers(1, 8))) for r in random_cases(8, seed=1202)]
     for z in cases:
-        got = _l11_call(answer, z.copy())
+        got = _call(answer, z.copy())
         expect_close(np.ravel(got), sigmoid(z), f"sigmoid_from_softmax({_fmt(z)})", atol=1e-12)
     return len(cases)
 
@@ -1474,7 +1454,7 @@ def _check_12_4(answer: Callable) -> int:
     for p, y, t in cases:
         pred = p > t
         expected = (int(np.sum(pred & (y == 0))), int(np.sum(~pred & (y == 1))))
-        got = _l11_call(answer, p.copy(), y.copy(), t)
+        got = _call(answer, p.copy(), y.copy(), t)
         got = tuple(int(v) for v in got) if isinstance(got, (tuple, list)) and len(got) == 2 else got
         expect_equal(
             got,
@@ -1500,7 +1480,7 @@ def _check_13_1(answer: Callable) -> int:
         shape = (int(r.integers(1, 7)), int(r.integers(1, 4)))
         cases.append((r.normal(size=shape), r.normal(size=shape)))
     for p, t in cases:
-        got = _l11_call(answer, p.copy(), t.copy())
+        got = _call(answer, p.copy(), t.copy())
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Wrong(f"return a pair (mse, mae), got {_fmt(got)}")
         what = f"of predictions {_fmt(p)} for targets {_fmt(t)}"
@@ -1542,7 +1522,7 @@ def _check_13_3(answer: Callable) -> int:
         w, b = r.normal(size=(1, k)), r.normal(scale=0.5, size=(1, k))
         cases.append((w, b, bool(np.any(np.maximum(0, X @ w + b).max(axis=1) == 0))))
     for w, b, expected in cases:
-        got = _l11_call(answer, w.copy(), b.copy(), X.copy())
+        got = _call(answer, w.copy(), b.copy(), X.copy())
         if not isinstance(got, (bool, np.bool_)):
             raise Wrong(f"return True or False, got {_fmt(got)}")
         expect_equal(
@@ -1566,7 +1546,7 @@ def _check_13_4(answer: Callable) -> int:
     for p, t, d in cases:
         expected = float(np.mean(np.abs(p - t) < np.std(t) / d))
         expect_close(
-            _l11_call(answer, p.copy(), t.copy(), d),
+            _call(answer, p.copy(), t.copy(), d),
             expected,
             f"regression_accuracy({_fmt(p.ravel())}, y={_fmt(t.ravel())}, divisor={d:g})",
         )
@@ -1593,7 +1573,7 @@ def _check_14_1(answer: Callable) -> int:
         trainable = [layer for layer in layers if isinstance(layer, Dense)]
         model = SimpleNamespace(layers=layers, trainable_layers=trainable)
         expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-        expect_equal(_l11_call(answer, model), expected, f"n_parameters of a model with layer sizes {sizes}")
+        expect_equal(_call(answer, model), expected, f"n_parameters of a model with layer sizes {sizes}")
     return len(shapes)
 
 
@@ -1611,16 +1591,6 @@ def _check_14_3(answer: Any) -> None:
     _l11_choice(answer, "a", "abc", "a fresh random mask is drawn at every training pass, none at inference")
 
 # %% ../nbs/90_exercises.ipynb #33b0902fd34d4ace834912fa1002cf8e
-def _l15_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
-
-
 _L15_CODES = (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)
 
 
@@ -1644,7 +1614,7 @@ def _check_15_1(answer: Callable) -> int:
     for code, shape in cases:
         sizes = b"".join(d.to_bytes(4, "big") for d in shape)
         data = bytes([0, 0, code, len(shape)]) + sizes + bytes(range(7))
-        got = _l15_call(answer, data)
+        got = _call(answer, data)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Wrong(f"expected a pair (type code, shape), got {_fmt(got)}")
         try:
@@ -1673,7 +1643,7 @@ def _check_15_2(answer: Callable) -> int:
     for a in arrays:
         expected = bytes([0, 0, 0x0D, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
         expected += a.astype(">f4").tobytes()
-        got = _l15_call(answer, a.copy())
+        got = _call(answer, a.copy())
         if not isinstance(got, (bytes, bytearray)):
             raise Wrong(f"expected bytes, got {type(got).__name__}")
         if bytes(got) != expected:
@@ -1708,7 +1678,7 @@ def _check_15_3(answer: Callable) -> int:
     for x in batches:
         f = x.astype(np.float64)
         expected = (np.mean(f / 255), np.mean((f - 127.5) / 127.5), np.mean(x == 0))
-        got = _l15_call(answer, x.copy())
+        got = _call(answer, x.copy())
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise Wrong(
                 "expected three numbers (mean [0, 1], mean [-1, 1], background fraction), got " + _fmt(got)
@@ -1731,7 +1701,7 @@ def _check_15_4(answer: Callable) -> int:
     for r in random_cases(6, seed=154):
         cases.append((r.integers(0, int(r.integers(2, 8)), 300), int(r.integers(1, 10))))
     for y, k in cases:
-        got = _l15_call(answer, y.copy(), k, np.random.default_rng(1))
+        got = _call(answer, y.copy(), k, np.random.default_rng(1))
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise Wrong(f"expected a pair (train_idx, val_idx), got {_fmt(got)}")
         tr, va = (np.asarray(a).astype(np.int64).ravel() for a in got)
@@ -1743,23 +1713,13 @@ def _check_15_4(answer: Callable) -> int:
             raise Wrong(f"{what} every index must be in exactly one of the two parts")
     y = np.repeat(np.arange(4), 50)
     draws = {
-        tuple(np.sort(np.asarray(_l15_call(answer, y, 5, np.random.default_rng(s))[1]))) for s in range(4)
+        tuple(np.sort(np.asarray(_call(answer, y, 5, np.random.default_rng(s))[1]))) for s in range(4)
     }
     if len(draws) == 1:
         raise Wrong("four different generators gave the same validation set: draw it with rng")
     return len(cases) + 4
 
 # %% ../nbs/90_exercises.ipynb #f5a1fa73e5044315a093ec459c9be902
-def _l16_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
-
-
 @exercise(
     "16.1",
     "steps per epoch",
@@ -1783,7 +1743,7 @@ def _check_16_1(answer: Callable) -> int:
         for n, b in [r.integers(1, 5000, 2)]
     ]
     for n, b, expected in cases:
-        expect_equal(_l16_call(answer, n, b), expected, f"steps_per_epoch({n}, {b})")
+        expect_equal(_call(answer, n, b), expected, f"steps_per_epoch({n}, {b})")
     return len(cases)
 
 
@@ -1795,7 +1755,7 @@ def _check_16_1(answer: Callable) -> int:
 def _check_16_2(answer: Callable) -> int:
     cases = [(10, 3), (12, 4), (1, 5), (5, 5), (100, 32), (7, 1)]
     for n, b in cases:
-        got = _l16_call(answer, n, b, np.random.default_rng(n))
+        got = _call(answer, n, b, np.random.default_rng(n))
         try:
             parts = [np.asarray(p).astype(np.int64).ravel() for p in got]
         except (TypeError, ValueError):
@@ -1808,7 +1768,7 @@ def _check_16_2(answer: Callable) -> int:
             raise Wrong(
                 f"epoch_batches({n}, {b}, rng): together the batches must hold each index 0..{n - 1} once"
             )
-    runs = [np.concatenate(_l16_call(answer, 100, 32, np.random.default_rng(s))) for s in (0, 0, 1)]
+    runs = [np.concatenate(_call(answer, 100, 32, np.random.default_rng(s))) for s in (0, 0, 1)]
     if not np.array_equal(runs[0], runs[1]):
         raise Wrong("the same generator must give the same batches")
     if np.array_equal(runs[0], runs[2]) or np.array_equal(runs[0], np.arange(100)):
@@ -1837,16 +1797,6 @@ def _check_16_4(answer: Any) -> None:
         raise Wrong('"a" is the larger one: measure both and compare')
 
 # %% ../nbs/90_exercises.ipynb #28d3efd5258a48a79c179ea5c6759f01
-def _l17_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
-
-
 def _l17_cms() -> list[np.ndarray]:
     "Confusion matrices to grade with: small fixed ones, one with a class never predicted, random ones."
     cms = [np.array([[5, 1], [2, 8]]), np.array([[3, 0, 1], [0, 0, 0], [2, 0, 4]]), np.array([[7]])]
@@ -1867,7 +1817,7 @@ def _check_17_1(answer: Callable) -> int:
         with np.errstate(invalid="ignore", divide="ignore"):
             expected = np.where(cols > 0, np.diag(cm) / cols, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            got = np.asarray(_l17_call(answer, cm.copy()), dtype=float)
+            got = np.asarray(_call(answer, cm.copy()), dtype=float)
         if got.shape != expected.shape or not np.allclose(got, expected, equal_nan=True):
             raise Wrong(
                 f"for the confusion matrix {_fmt(cm)} your precision is {_fmt(got)}, expected "
@@ -1895,7 +1845,7 @@ def _check_17_2(answer: Callable) -> int:
             top = np.argsort(probs, axis=1)[:, -k:]
             expected = float(np.mean((top == y[:, None]).any(axis=1)))
             expect_close(
-                _l17_call(answer, probs.copy(), y.copy(), k),
+                _call(answer, probs.copy(), y.copy(), k),
                 expected,
                 f"top_k_accuracy with k={k} on {n} rows of {c} classes",
                 rtol=1e-9,
@@ -1918,7 +1868,7 @@ def _check_17_3(answer: Callable) -> int:
         group = np.r_[np.arange(n_groups), r.integers(0, n_groups, k - n_groups)][r.permutation(k)]
         expected = np.zeros((n_groups, n_groups), dtype=np.int64)
         np.add.at(expected, (group[:, None].repeat(k, 1), group[None, :].repeat(k, 0)), cm)
-        got = np.asarray(_l17_call(answer, cm.copy(), group.copy(), n_groups))
+        got = np.asarray(_call(answer, cm.copy(), group.copy(), n_groups))
         expect_equal(
             got.astype(np.int64) if got.dtype.kind in "iuf" else got,
             expected,
@@ -2350,16 +2300,6 @@ def _check_21_4(answer: Any) -> None:
     expect_close(answer, work(196) / work(784), "your fraction", rtol=1e-6)
 
 # %% ../nbs/90_exercises.ipynb #903197826d2e44dfa0208e8f97c69327
-def _l22_call(f: Callable, *args: Any) -> Any:
-    "Call the learner's function; `None` back is a forgotten `return` (an untouched cell never gets here)."
-    if not callable(f):
-        raise Wrong(f"expected a function, got {_fmt(f)}")
-    out = f(*args)
-    if out is None:
-        raise Wrong(f"{getattr(f, '__name__', 'the function')} returned None: did you forget to return?")
-    return out
-
-
 def _l22_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int = 1) -> np.ndarray:
     "Reference: 'valid' cross-correlation of an NHWC batch with `w` (kh, kw, C_in, C_out), `b`, `stride`."
     kh, kw = w.shape[:2]
@@ -2415,7 +2355,7 @@ def _check_22_2(answer: Callable) -> int:
         size, padding, stride = int(r.integers(1, 40)), int(r.integers(0, 4)), int(r.integers(1, 5))
         cases.append((size, int(r.integers(1, size + 2 * padding + 1)), padding, stride))
     for size, kernel, padding, stride in cases:
-        got = _l22_call(answer, size, kernel, padding, stride)
+        got = _call(answer, size, kernel, padding, stride)
         expected = (size + 2 * padding - kernel) // stride + 1
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             raise Wrong(
@@ -2445,7 +2385,7 @@ def _check_22_3(answer: Callable) -> int:
         for stride in (1, 2, 3):
             x = r.standard_normal((n, h, w, c_in))
             wt, b = r.standard_normal((kh, kw, c_in, c_out)), r.standard_normal(c_out)
-            got = _l22_call(answer, x.copy(), wt.copy(), b.copy(), stride)
+            got = _call(answer, x.copy(), wt.copy(), b.copy(), stride)
             expect_close(
                 got,
                 _l22_conv(x, wt, b, stride),

@@ -176,7 +176,7 @@ def demo(monkeypatch):
         @ex.exercise("99.1", "cube")
         def _check(answer):
             for x in xs:
-                ex.expect_close(ex._l00_result(answer, x), x**3, f"cube({x:.6g})", rtol=rtol)
+                ex.expect_close(ex._call(answer, x), x**3, f"cube({x:.6g})", rtol=rtol)
             return len(xs)
 
     return make
