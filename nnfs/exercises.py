@@ -48,9 +48,9 @@ that follow this one, gives the answers away."""
 
 # %% auto #0
 __all__ = ['Wrong', 'NotAttempted', 'Exercise', 'exercise', 'exercises', 'call', 'method', 'kept_random_state', 'same_draws',
-           'as_array', 'as_number', 'as_int', 'as_bool', 'expect_close', 'expect_equal', 'random_cases', 'run_cases',
-           'function_exercise', 'value_exercise', 'letter', 'choice_exercise', 'not_attempted', 'Verdict', 'grade',
-           'check', 'references']
+           'as_array', 'as_number', 'as_int', 'items', 'as_bool', 'expect_close', 'expect_equal', 'random_cases',
+           'run_cases', 'function_exercise', 'value_exercise', 'letter', 'choice_exercise', 'not_attempted', 'Verdict',
+           'grade', 'check', 'references']
 
 # %% ../nbs/90_exercises.ipynb #ee99a33a
 import builtins
@@ -185,7 +185,7 @@ def _tampered() -> str | None:
                 return f"the checker of exercise {key} was replaced"
     return None
 
-# %% ../nbs/90_exercises.ipynb #1af9e705
+# %% ../nbs/90_exercises.ipynb #46da2a3e
 class _Timeout(BaseException):
     "The learner's code ran past the exercise's time limit."
 
@@ -248,16 +248,16 @@ def _name(f: Any) -> str:
 
 
 def call(f: Any, *args: Any, may_change: Sequence[int] = (), copies: bool = True,
-         **kwargs: Any) -> Any:
+         returns: bool = True, **kwargs: Any) -> Any:
     """Call the learner's `f` on deep copies of `args` and `kwargs`; return its result.
-    `Wrong` when `f` is not callable, returns None (a forgotten `return`), or changes an
-    argument whose position is not in `may_change`. `copies=False` passes the originals
-    themselves."""
+    `Wrong` when `f` is not callable, returns None (a forgotten `return`; unless
+    `returns=False`, for a function meant to return nothing), or changes an argument
+    whose position is not in `may_change`. `copies=False` passes the originals."""
     if not callable(f):
         raise Wrong(f"expected a function, got {_fmt(f)}")
     passed, passed_kw = copy.deepcopy((args, kwargs)) if copies else (args, kwargs)
     out = f(*passed, **passed_kw)
-    if out is None:
+    if out is None and returns:
         raise Wrong(f"{_name(f)} returned None: did you forget to `return` the result?")
     for i, (before, after) in enumerate(zip(args, passed)):
         if copies and i not in may_change and not _same(before, after):
@@ -347,7 +347,7 @@ def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
                     "from a new generator)")
     return results[0]
 
-# %% ../nbs/90_exercises.ipynb #3b93ab02
+# %% ../nbs/90_exercises.ipynb #8d22af40
 def _fmt(x: Any, short: bool = False) -> str:
     "A short, readable rendering of a value for a verdict."
     if isinstance(x, np.ndarray):
@@ -406,6 +406,13 @@ def as_int(got: Any, what: str) -> int:
     if not x.is_integer():
         raise Wrong(f"{what} is {_fmt(x)}, not a whole number")
     return int(x)
+
+
+def items(got: Any, n: int, what: str) -> tuple:
+    "An answer of `n` items (a tuple, list or array) as a tuple, or `Wrong`."
+    if isinstance(got, (str, bytes)) or not hasattr(got, "__len__") or len(got) != n:
+        raise Wrong(f"expected {what}, got {_fmt(got)}")
+    return tuple(got)
 
 
 def as_bool(got: Any, what: str) -> bool:
@@ -504,13 +511,14 @@ def random_cases(n: int = 20, seed: int = 0) -> Iterator[np.random.Generator]:
     for s in np.random.SeedSequence(seed).spawn(n):
         yield np.random.default_rng(s)
 
-# %% ../nbs/90_exercises.ipynb #faf728da
+# %% ../nbs/90_exercises.ipynb #9041ecff
 def _matches(got: np.ndarray, wrong: Callable, args: tuple, rtol: float,
              atol: float) -> bool:
     "Whether `got` is what the known mistake `wrong` gives on `args`."
     try:
         w = np.asarray(wrong(*copy.deepcopy(args)), dtype=float)
-        return w.shape == got.shape and bool(np.allclose(got, w, rtol, atol))
+        same = np.allclose(got, w, rtol, atol, equal_nan=True)
+        return w.shape == got.shape and bool(same)
     except Exception:
         return False
 

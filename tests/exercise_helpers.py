@@ -78,8 +78,9 @@ def mutating(f: Callable) -> Callable:
     def answer(*args, **kwargs):
         out = f(*copy.deepcopy(args), **kwargs)
         for a in args:
-            if (isinstance(a, np.ndarray) and a.size and a.flags.writeable) or (isinstance(a, (list, dict))
-                                                                                and a):
+            if (isinstance(a, np.ndarray) and a.size and a.flags.writeable) or (
+                isinstance(a, (list, dict)) and a
+            ):
                 _spoil(a)
                 break
         return out
@@ -89,5 +90,8 @@ def mutating(f: Callable) -> Callable:
 
 def changes_something(args: tuple) -> bool:
     "Whether `mutating` finds an argument it can change among `args`."
-    return any((isinstance(a, np.ndarray) and a.size and a.flags.writeable) or (isinstance(a, (list, dict))
-                                                                                and a) for a in args)
+    return any(
+        (isinstance(a, np.ndarray) and a.size and a.flags.writeable)
+        or (isinstance(a, (list, dict)) and a)
+        for a in args
+    )

@@ -334,91 +334,285 @@ def accuracy_and_loss_zeroes(probs, labels):  # the red team's answer: zeroes it
 
 CASES = {
     "00.1": (0.5, [-0.25, 0.25, 1.25, 2.0, "0.5", AlwaysEqual()]),
-    "00.2": ((0.25, [1.5, 0.5, 0.75]),
-             [(-0.25, [1.5, 0.5, 0.75]), (0.25, [1.5, 0.5, 1.25]), (0.25, [3.5, 1.5, -0.25]),
-              (0.25, [1.5, 0.5, -0.25]), (0.25, [5.5, 0.5]), 0.25, AlwaysEqual()]),
-    "00.3": (draw_five, [draw_five_unseeded, draw_five_fresh_generator, draw_five_legacy,
-                         draw_five_init_then_legacy, lambda seed: draw_five(seed)[:4],
-                         lambda seed: draw_five(seed + 1), make_draw_five_seeding_once(),
-                         lambda seed: AlwaysEqual()]),
+    "00.2": (
+        (0.25, [1.5, 0.5, 0.75]),
+        [
+            (-0.25, [1.5, 0.5, 0.75]),
+            (0.25, [1.5, 0.5, 1.25]),
+            (0.25, [3.5, 1.5, -0.25]),
+            (0.25, [1.5, 0.5, -0.25]),
+            (0.25, [5.5, 0.5]),
+            0.25,
+            AlwaysEqual(),
+        ],
+    ),
+    "00.3": (
+        draw_five,
+        [
+            draw_five_unseeded,
+            draw_five_fresh_generator,
+            draw_five_legacy,
+            draw_five_init_then_legacy,
+            lambda seed: draw_five(seed)[:4],
+            lambda seed: draw_five(seed + 1),
+            make_draw_five_seeding_once(),
+            lambda seed: AlwaysEqual(),
+        ],
+    ),
     "00.4": (24, [23, 25, 53, 7, 1, "24", True, 24.5, AlwaysEqual()]),
-    "01.1": ([4.8, 1.21, 2.385, -0.15],
-             [[4.8, 1.21, 2.385], [4.8, 1.21, 2.385, 0.85], [4.8, 1.21, 2.385, 1.85], [-0.15],
-              AlwaysEqual()]),
-    "01.2": (([0.5031, -1.04185], 23),
-             [([0.5031, -1.04185], 18), ([0.5031, -1.04185], 20), ([1.5031, -3.04185], 23),
-              ([-1.04185, 0.5031], 23), [0.5031, -1.04185], ([0.5031, -1.04185], AlwaysEqual())]),
-    "01.3": (layer_comprehension, [layer_no_bias, layer_columns, layer_with_loop,
-                                   lambda i, w, b: layer_comprehension(i, w, b)[:-1],
-                                   mutating(layer_comprehension)]),
-    "01.4": ((0, -0.5), [(0, 0.5), (1, 0.26), (2, 0.17), (1, -0.5), (3, -0.5), (0.0, -0.5), 0,
-                         (True, -0.5), (AlwaysEqual(), -0.5)]),
-    "02.1": (dot, [dot_no_check, dot_sum, dot_wrong_error, dot_checks_one_direction, dot_clears,
-                   lambda a, b: float(np.dot(a[:1], b[:1])), mutating(dot)]),
-    "02.2": ([(2, 5), None, (2, 5), (5, 4), (1, 1)],
-             [[(2, 5), (2, 5), (2, 5), (5, 4), (1, 1)], [(2, 5), None, (3, 5), (5, 4), (1, 1)],
-              [(2, 5), None, (2, 5), (5, 4), (4, 4)], [(2, 5), None, (2, 5), (4, 5), (1, 1)],
-              [(2, 5), None, (2, 5), (5, 4)], [None] * 5, [AlwaysEqual()] * 5]),
-    "02.3": (layer_row, [lambda x, w, b: w @ x + b, lambda x, w, b: x[None, :] @ w + b,
-                         lambda x, w, b: x[None, :] @ w.T, mutating(layer_row)]),
-    "02.4": ((46.0, math.sqrt(2) * math.cos(math.radians(1))),
-             [(45.0, 2.0), (math.pi / 4, math.sqrt(2)), (135.0, math.sqrt(2)),
-              (-135.0, -math.sqrt(2)), (0.0, 1.0), (AlwaysEqual(), AlwaysEqual())]),
-    "03.1": (((200, 64), (200, 4)), [((50, 64), (50, 4)), ((200, 2), (200, 64)), ((64, 200), (4, 200)),
-                                     ((200, 64), (200, 64)), (200, 64), AlwaysEqual()]),
-    "03.2": (LayerDenseRng, [LayerIgnoresRng, LayerGlobalRng, LayerFixedDefault, LayerUnscaled,
-                             LayerUniform, LayerFloat64, LayerOnesBias, LayerShapeSwapped, LayerDense,
-                             LayerBrokenForward]),
-    "03.3": (spiral_points, [lambda k, s, n: spiral_points(k, s, n, factor=1.0),
-                             lambda k, s, n: spiral_points(k, s, n, offset=1),
-                             lambda k, s, n: spiral_points(k, s, n, scale=1.0),
-                             lambda k, s, n: spiral_points(k, s, n, swap=True), mutating(spiral_points)]),
-    "03.4": ((np.float64, np.float64, np.float64, np.uint8, np.float64),
-             [(np.float32, np.float32, np.float32, np.uint8, np.float32),
-              (np.float64, np.float64, np.float64, np.float64, np.float64),
-              (np.float64, np.float64, np.float32, np.uint8, np.float64),
-              (np.float64, np.float64, np.float64, np.uint8),
-              ("float64", "nonsense", "float64", "uint8", "float64"),
-              (None, None, None, np.uint8, None), [AlwaysEqual()] * 5]),
-    "04.1": (leaky_relu, [lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, alpha),
-                          lambda x, alpha=0.1: np.where(np.asarray(x) > 0, x, alpha * np.asarray(x)),
-                          lambda x, alpha=0.01: np.maximum(x, 0),
-                          lambda x, alpha=0.01: np.where(np.asarray(x) < 0, x, alpha * np.asarray(x)),
-                          leaky_relu_in_place]),
-    "04.2": (BUMP, [(BUMP[0], BUMP[1], [[1.0], [-1.0], [1.0]], BUMP[3]),
-                    (BUMP[0], [[0.0, 1.0, 2.0]], BUMP[2], BUMP[3]),
-                    (BUMP[0], BUMP[1], [[1.0], [2.0], [1.0]], BUMP[3]),
-                    (BUMP[0], BUMP[1], BUMP[2], [[1.0]]),
-                    ([[1.0, 1.0]], [[0.0, -1.0]], [[1.0], [-1.0]], [[0.0]]),
-                    ([[1.0], [1.0], [1.0]], BUMP[1], BUMP[2], BUMP[3]), BUMP[:3]]),
-    "04.3": ((MSE_HAND, MSE_FIT), [(MSE_FIT, MSE_HAND), (MSE_HAND, MSE_NO_ONES), (MSE_HAND, MSE_HAND),
-                                   (MSE_HAND,), (AlwaysEqual(), AlwaysEqual())]),
-    "04.4": (lambda x: 0.5 * (1 + np.tanh(x / 2)),
-             [lambda x: 0.5 * (1 + np.tanh(x)), lambda x: 0.5 * (1 - np.tanh(x / 2)),
-              lambda x: np.tanh(x / 2), lambda x: 1 - 0.5 * (1 + np.tanh(x / 2))]),
-    "05.1": ((True, False), [(True, True), (False, False), (False, True), ("yes", "no"), (1, 0),
-                             AlwaysEqual()]),
-    "05.2": (lambda Z: sigmoid(Z[:, 1] - Z[:, 0]),
-             [lambda Z: sigmoid(Z[:, 0] - Z[:, 1]), lambda Z: sigmoid(Z[:, 1]), lambda Z: softmax(Z),
-              lambda Z: naive_softmax(Z)[:, 1], mutating(lambda Z: sigmoid(Z[:, 1] - Z[:, 0]))]),
-    "05.3": (lambda z, T: softmax(np.asarray(z) / T),
-             [lambda z, T: softmax(np.asarray(z) * T), lambda z, T: softmax(z) / T,
-              lambda z, T: naive_softmax(z / T), lambda z, T: softmax(np.asarray(z) - T),
-              softmax_temperature_in_place]),
-    "05.4": (np.array([[0.0, 800.0]]),
-             [np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 700.0]]), np.array([[np.inf, 0.0]]),
-              np.array([5.0]), np.array([["a", "b"]]), np.array([[0.0, 100.0]]),
-              np.array([[1000.0, 999.0]]), AlwaysEqual()]),
-    "06.1": (lambda K: math.log(K), [lambda K: 1 / K, lambda K: -math.log(K), lambda K: math.log10(K),
-                                     lambda K: math.log(K + 1), lambda K: AlwaysEqual()]),
-    "06.2": (to_one_hot, [lambda y, k: to_one_hot(y, k).T, to_one_hot_shifted, to_one_hot_width,
-                          lambda y, k: np.eye(k)[: len(y)], mutating(to_one_hot)]),
-    "06.3": ({"a", "b"}, [{"a"}, {"a", "b", "f"}, {"b", "e"}, {"a", "b", "c", "d", "e", "f"}, {"a", "b", "g"},
-                         3, AlwaysEqual()]),
-    "06.4": (accuracy_and_loss, [accuracy_and_loss_sum, accuracy_and_loss_log10, accuracy_and_loss_zeroes,
-                                 lambda p, y: accuracy_and_loss(p, y)[::-1], lambda p, y: 0.5,
-                                 lambda p, y: (np.mean(np.argmax(p) == y), accuracy_and_loss(p, y)[1]),
-                                 lambda p, y: AlwaysEqual()]),
+    "01.1": (
+        [4.8, 1.21, 2.385, -0.15],
+        [[4.8, 1.21, 2.385], [4.8, 1.21, 2.385, 0.85], [4.8, 1.21, 2.385, 1.85], [-0.15], AlwaysEqual()],
+    ),
+    "01.2": (
+        ([0.5031, -1.04185], 23),
+        [
+            ([0.5031, -1.04185], 18),
+            ([0.5031, -1.04185], 20),
+            ([1.5031, -3.04185], 23),
+            ([-1.04185, 0.5031], 23),
+            [0.5031, -1.04185],
+            ([0.5031, -1.04185], AlwaysEqual()),
+        ],
+    ),
+    "01.3": (
+        layer_comprehension,
+        [
+            layer_no_bias,
+            layer_columns,
+            layer_with_loop,
+            lambda i, w, b: layer_comprehension(i, w, b)[:-1],
+            mutating(layer_comprehension),
+        ],
+    ),
+    "01.4": (
+        (0, -0.5),
+        [
+            (0, 0.5),
+            (1, 0.26),
+            (2, 0.17),
+            (1, -0.5),
+            (3, -0.5),
+            (0.0, -0.5),
+            0,
+            (True, -0.5),
+            (AlwaysEqual(), -0.5),
+        ],
+    ),
+    "02.1": (
+        dot,
+        [
+            dot_no_check,
+            dot_sum,
+            dot_wrong_error,
+            dot_checks_one_direction,
+            dot_clears,
+            lambda a, b: float(np.dot(a[:1], b[:1])),
+            mutating(dot),
+        ],
+    ),
+    "02.2": (
+        [(2, 5), None, (2, 5), (5, 4), (1, 1)],
+        [
+            [(2, 5), (2, 5), (2, 5), (5, 4), (1, 1)],
+            [(2, 5), None, (3, 5), (5, 4), (1, 1)],
+            [(2, 5), None, (2, 5), (5, 4), (4, 4)],
+            [(2, 5), None, (2, 5), (4, 5), (1, 1)],
+            [(2, 5), None, (2, 5), (5, 4)],
+            [None] * 5,
+            [AlwaysEqual()] * 5,
+        ],
+    ),
+    "02.3": (
+        layer_row,
+        [
+            lambda x, w, b: w @ x + b,
+            lambda x, w, b: x[None, :] @ w + b,
+            lambda x, w, b: x[None, :] @ w.T,
+            mutating(layer_row),
+        ],
+    ),
+    "02.4": (
+        (46.0, math.sqrt(2) * math.cos(math.radians(1))),
+        [
+            (45.0, 2.0),
+            (math.pi / 4, math.sqrt(2)),
+            (135.0, math.sqrt(2)),
+            (-135.0, -math.sqrt(2)),
+            (0.0, 1.0),
+            (AlwaysEqual(), AlwaysEqual()),
+        ],
+    ),
+    "03.1": (
+        ((200, 64), (200, 4)),
+        [
+            ((50, 64), (50, 4)),
+            ((200, 2), (200, 64)),
+            ((64, 200), (4, 200)),
+            ((200, 64), (200, 64)),
+            (200, 64),
+            AlwaysEqual(),
+        ],
+    ),
+    "03.2": (
+        LayerDenseRng,
+        [
+            LayerIgnoresRng,
+            LayerGlobalRng,
+            LayerFixedDefault,
+            LayerUnscaled,
+            LayerUniform,
+            LayerFloat64,
+            LayerOnesBias,
+            LayerShapeSwapped,
+            LayerDense,
+            LayerBrokenForward,
+        ],
+    ),
+    "03.3": (
+        spiral_points,
+        [
+            lambda k, s, n: spiral_points(k, s, n, factor=1.0),
+            lambda k, s, n: spiral_points(k, s, n, offset=1),
+            lambda k, s, n: spiral_points(k, s, n, scale=1.0),
+            lambda k, s, n: spiral_points(k, s, n, swap=True),
+            mutating(spiral_points),
+        ],
+    ),
+    "03.4": (
+        (np.float64, np.float64, np.float64, np.uint8, np.float64),
+        [
+            (np.float32, np.float32, np.float32, np.uint8, np.float32),
+            (np.float64, np.float64, np.float64, np.float64, np.float64),
+            (np.float64, np.float64, np.float32, np.uint8, np.float64),
+            (np.float64, np.float64, np.float64, np.uint8),
+            ("float64", "nonsense", "float64", "uint8", "float64"),
+            (None, None, None, np.uint8, None),
+            [AlwaysEqual()] * 5,
+        ],
+    ),
+    "04.1": (
+        leaky_relu,
+        [
+            lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, alpha),
+            lambda x, alpha=0.1: np.where(np.asarray(x) > 0, x, alpha * np.asarray(x)),
+            lambda x, alpha=0.01: np.maximum(x, 0),
+            lambda x, alpha=0.01: np.where(np.asarray(x) < 0, x, alpha * np.asarray(x)),
+            leaky_relu_in_place,
+        ],
+    ),
+    "04.2": (
+        BUMP,
+        [
+            (BUMP[0], BUMP[1], [[1.0], [-1.0], [1.0]], BUMP[3]),
+            (BUMP[0], [[0.0, 1.0, 2.0]], BUMP[2], BUMP[3]),
+            (BUMP[0], BUMP[1], [[1.0], [2.0], [1.0]], BUMP[3]),
+            (BUMP[0], BUMP[1], BUMP[2], [[1.0]]),
+            ([[1.0, 1.0]], [[0.0, -1.0]], [[1.0], [-1.0]], [[0.0]]),
+            ([[1.0], [1.0], [1.0]], BUMP[1], BUMP[2], BUMP[3]),
+            BUMP[:3],
+        ],
+    ),
+    "04.3": (
+        (MSE_HAND, MSE_FIT),
+        [
+            (MSE_FIT, MSE_HAND),
+            (MSE_HAND, MSE_NO_ONES),
+            (MSE_HAND, MSE_HAND),
+            (MSE_HAND,),
+            (AlwaysEqual(), AlwaysEqual()),
+        ],
+    ),
+    "04.4": (
+        lambda x: 0.5 * (1 + np.tanh(x / 2)),
+        [
+            lambda x: 0.5 * (1 + np.tanh(x)),
+            lambda x: 0.5 * (1 - np.tanh(x / 2)),
+            lambda x: np.tanh(x / 2),
+            lambda x: 1 - 0.5 * (1 + np.tanh(x / 2)),
+        ],
+    ),
+    "05.1": (
+        (True, False),
+        [(True, True), (False, False), (False, True), ("yes", "no"), (1, 0), AlwaysEqual()],
+    ),
+    "05.2": (
+        lambda Z: sigmoid(Z[:, 1] - Z[:, 0]),
+        [
+            lambda Z: sigmoid(Z[:, 0] - Z[:, 1]),
+            lambda Z: sigmoid(Z[:, 1]),
+            lambda Z: softmax(Z),
+            lambda Z: naive_softmax(Z)[:, 1],
+            mutating(lambda Z: sigmoid(Z[:, 1] - Z[:, 0])),
+        ],
+    ),
+    "05.3": (
+        lambda z, T: softmax(np.asarray(z) / T),
+        [
+            lambda z, T: softmax(np.asarray(z) * T),
+            lambda z, T: softmax(z) / T,
+            lambda z, T: naive_softmax(z / T),
+            lambda z, T: softmax(np.asarray(z) - T),
+            softmax_temperature_in_place,
+        ],
+    ),
+    "05.4": (
+        np.array([[0.0, 800.0]]),
+        [
+            np.array([[1.0, 2.0, 3.0]]),
+            np.array([[0.0, 700.0]]),
+            np.array([[np.inf, 0.0]]),
+            np.array([5.0]),
+            np.array([["a", "b"]]),
+            np.array([[0.0, 100.0]]),
+            np.array([[1000.0, 999.0]]),
+            AlwaysEqual(),
+        ],
+    ),
+    "06.1": (
+        lambda K: math.log(K),
+        [
+            lambda K: 1 / K,
+            lambda K: -math.log(K),
+            lambda K: math.log10(K),
+            lambda K: math.log(K + 1),
+            lambda K: AlwaysEqual(),
+        ],
+    ),
+    "06.2": (
+        to_one_hot,
+        [
+            lambda y, k: to_one_hot(y, k).T,
+            to_one_hot_shifted,
+            to_one_hot_width,
+            lambda y, k: np.eye(k)[: len(y)],
+            mutating(to_one_hot),
+        ],
+    ),
+    "06.3": (
+        {"a", "b"},
+        [
+            {"a"},
+            {"a", "b", "f"},
+            {"b", "e"},
+            {"a", "b", "c", "d", "e", "f"},
+            {"a", "b", "g"},
+            3,
+            AlwaysEqual(),
+        ],
+    ),
+    "06.4": (
+        accuracy_and_loss,
+        [
+            accuracy_and_loss_sum,
+            accuracy_and_loss_log10,
+            accuracy_and_loss_zeroes,
+            lambda p, y: accuracy_and_loss(p, y)[::-1],
+            lambda p, y: 0.5,
+            lambda p, y: (np.mean(np.argmax(p) == y), accuracy_and_loss(p, y)[1]),
+            lambda p, y: AlwaysEqual(),
+        ],
+    ),
 }
 
 
@@ -466,8 +660,16 @@ def test_06_4_accepts_any_pair(form):
     assert passes("06.4", lambda p, y: form(accuracy_and_loss(p, y)))
 
 
-@pytest.mark.parametrize("weights", [[5.5, 0.5, -0.25], [1.5, -1.5, -0.25], [1.5, 0.5, 0.75],
-                                     (5.5, 0.5, -0.25), np.array([1.5, -1.5, -0.25])])
+@pytest.mark.parametrize(
+    "weights",
+    [
+        [5.5, 0.5, -0.25],
+        [1.5, -1.5, -0.25],
+        [1.5, 0.5, 0.75],
+        (5.5, 0.5, -0.25),
+        np.array([1.5, -1.5, -0.25]),
+    ],
+)
 def test_00_2_accepts_each_single_weight_change(weights):
     assert passes("00.2", (0.25, weights)) and passes("00.2", [0.25, weights])
 
@@ -476,9 +678,17 @@ def test_00_3_accepts_float32_draws():
     assert passes("00.3", lambda seed: draw_five(seed).astype(np.float32))
 
 
-@pytest.mark.parametrize("answer", [layer_map, function_without_source(
-    "def layer(i, w, b):\n    return [sum(x * v for x, v in zip(i, r)) + c for r, c in zip(w, b)]\n", "layer"),
-    functools.partial(layer_comprehension)])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        layer_map,
+        function_without_source(
+            "def layer(i, w, b):\n    return [sum(x * v for x, v in zip(i, r)) + c for r, c in zip(w, b)]\n",
+            "layer",
+        ),
+        functools.partial(layer_comprehension),
+    ],
+)
 def test_01_3_accepts_comprehension_variants_and_functions_without_source(answer):
     assert passes("01.3", answer)
 
@@ -510,9 +720,16 @@ def test_04_3_accepts_errors_rounded_to_two_digits(answer):
     assert passes("04.3", answer)
 
 
-@pytest.mark.parametrize("answer", [np.array([0.0, 800.0]), [0.0, 800.0],
-                                    np.array([[0.0, 1.0, 2.0], [0.0, 400.0, 800.0]]), np.array([[0, 800]]),
-                                    np.array([[0.0, 100.0]], dtype=np.float32)])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        np.array([0.0, 800.0]),
+        [0.0, 800.0],
+        np.array([[0.0, 1.0, 2.0], [0.0, 400.0, 800.0]]),
+        np.array([[0, 800]]),
+        np.array([[0.0, 100.0]], dtype=np.float32),
+    ],
+)
 def test_05_4_accepts_other_scores_that_overflow(answer):
     assert passes("05.4", answer)
 
@@ -528,20 +745,27 @@ def test_06_3_accepts_every_spelling_of_the_set(answer):
 def test_03_2_wants_the_package_dtype():
     assert message("03.2", LayerFloat64) == (
         "the weights of LayerFloat64(2, 3, rng=np.random.default_rng(3)) have dtype float64, not the package "
-        "dtype float32 (nnfs.get_dtype())")
+        "dtype float32 (nnfs.get_dtype())"
+    )
 
 
-@pytest.mark.parametrize("layer, text", [
-    (LayerIgnoresRng, "drew from the package's generator (nnfs.get_rng())"),
-    (LayerGlobalRng, "drew from NumPy's global generator"),
-    (LayerFixedDefault, "two layers made one after the other without rng have the same weights"),
-    (LayerUnscaled, "they should be 0.01 times standard normal numbers"),
-    (LayerUniform, "they should be 0.01 times standard normal numbers"),
-    (LayerOnesBias, "the biases of"),
-    (LayerShapeSwapped, "not (n_inputs, n_neurons) = (2, 3)"),
-    (LayerBrokenForward, "forward of LayerBrokenForward(2, 3, rng=np.random.default_rng(3)) on 4 samples"),
-    (LayerNoWeightsYet, None),
-])
+@pytest.mark.parametrize(
+    "layer, text",
+    [
+        (LayerIgnoresRng, "drew from the package's generator (nnfs.get_rng())"),
+        (LayerGlobalRng, "drew from NumPy's global generator"),
+        (LayerFixedDefault, "two layers made one after the other without rng have the same weights"),
+        (LayerUnscaled, "they should be 0.01 times standard normal numbers"),
+        (LayerUniform, "they should be 0.01 times standard normal numbers"),
+        (LayerOnesBias, "the biases of"),
+        (LayerShapeSwapped, "not (n_inputs, n_neurons) = (2, 3)"),
+        (
+            LayerBrokenForward,
+            "forward of LayerBrokenForward(2, 3, rng=np.random.default_rng(3)) on 4 samples",
+        ),
+        (LayerNoWeightsYet, None),
+    ],
+)
 def test_03_2_names_each_property_it_misses(layer, text):
     verdict = grade("03.2", layer)
     if text is None:
@@ -564,7 +788,9 @@ def test_03_2_draws_in_both_package_dtypes_and_restores_the_package_state():
     nnfs.init(0)
 
 
-@pytest.mark.parametrize("answer, key", [(leaky_relu_in_place, "04.1"), (softmax_temperature_in_place, "05.3")])
+@pytest.mark.parametrize(
+    "answer, key", [(leaky_relu_in_place, "04.1"), (softmax_temperature_in_place, "05.3")]
+)
 def test_an_in_place_answer_is_told_so_clearly(answer, key):
     "Red team M8: right values, but the caller's array changes; the message says exactly that."
     text = message(key, answer)
@@ -575,14 +801,27 @@ def test_an_in_place_answer_is_told_so_clearly(answer, key):
 def test_answers_that_clear_their_inputs_do_not_corrupt_later_checks():
     "Red team M8: after an answer cleared its inputs, the next checks still use the right cases."
     assert not grade("02.1", dot_clears).passed
-    assert not grade("01.3", lambda i, w, b: w[1].__setitem__(2, 99.0) or layer_comprehension(i, w, b)).passed
+    assert not grade(
+        "01.3", lambda i, w, b: w[1].__setitem__(2, 99.0) or layer_comprehension(i, w, b)
+    ).passed
     assert passes("01.4", (0, -0.5)) and passes("01.3", layer_comprehension) and passes("02.1", dot)
 
 
-@pytest.mark.parametrize("key, answer, secret", [
-    ("00.1", 0.75, "0.5"), ("00.2", (-0.5, [5.5, 0.5, -0.25]), "0.25"), ("01.1", [4.8, 1.21, 2.385, 0.0], "-0.15"),
-    ("01.2", ([0.5031, -1.04185], 21), "23"), ("02.4", (44.0, 1.3), "1.41"), ("03.1", ((64, 200), (200, 4)), "(200, 64)"),
-    ("04.3", (0.01, 0.001), "0.0047"), ("00.4", 23, "24"), ("09.2", (999, 9000), "1000"), ("10.1", 2.0, "3.16")])
+@pytest.mark.parametrize(
+    "key, answer, secret",
+    [
+        ("00.1", 0.75, "0.5"),
+        ("00.2", (-0.5, [5.5, 0.5, -0.25]), "0.25"),
+        ("01.1", [4.8, 1.21, 2.385, 0.0], "-0.15"),
+        ("01.2", ([0.5031, -1.04185], 21), "23"),
+        ("02.4", (44.0, 1.3), "1.41"),
+        ("03.1", ((64, 200), (200, 4)), "(200, 64)"),
+        ("04.3", (0.01, 0.001), "0.0047"),
+        ("00.4", 23, "24"),
+        ("09.2", (999, 9000), "1000"),
+        ("10.1", 2.0, "3.16"),
+    ],
+)
 def test_single_value_exercises_never_show_the_expected_value_unasked(key, answer, secret):
     "Review G2: the first wrong answer to a predict-first exercise gives nothing away."
     verdict = grade(key, answer)
@@ -590,10 +829,17 @@ def test_single_value_exercises_never_show_the_expected_value_unasked(key, answe
     assert "Expected" not in verdict.text() and "Expected" in verdict.text(reveal=True)
 
 
-@pytest.mark.parametrize("key, answer, shown", [
-    ("00.1", 0.75, "Expected: 0.5"), ("00.4", 23, "Expected: 24"), ("01.2", ([0.5, -1.0], 21), "Expected: "),
-    ("03.1", ((64, 200), (200, 4)), "Expected: ((200, 64), (200, 4))"), ("02.2", [None] * 5, "Expected: [(2, 5)"),
-    ("05.1", (False, False), "Expected: (True, False)")])
+@pytest.mark.parametrize(
+    "key, answer, shown",
+    [
+        ("00.1", 0.75, "Expected: 0.5"),
+        ("00.4", 23, "Expected: 24"),
+        ("01.2", ([0.5, -1.0], 21), "Expected: "),
+        ("03.1", ((64, 200), (200, 4)), "Expected: ((200, 64), (200, 4))"),
+        ("02.2", [None] * 5, "Expected: [(2, 5)"),
+        ("05.1", (False, False), "Expected: (True, False)"),
+    ],
+)
 def test_reveal_shows_the_expected_value(key, answer, shown):
     assert shown in grade(key, answer).text(reveal=True)
 
@@ -601,81 +847,143 @@ def test_reveal_shows_the_expected_value(key, answer, shown):
 # ---------------------------------------------------------------- messages that name the mistake
 
 
-@pytest.mark.parametrize("key, answer, text", [
-    ("00.1", -0.25, "that is the weighted sum without the bias"),
-    ("00.2", 0.25, "expected a pair (bias, weights), got 0.25"),
-    ("00.2", (0.25, [5.5, 0.5]), "expected three weights, got an array of shape (2,)"),
-    ("00.2", (0.25, [3.5, -0.5, -0.25]), "change exactly one of the weights [1.5, 0.5, -0.25]; you changed 2"),
-    ("00.3", draw_five_fresh_generator, "returned the right numbers, but not from the package generator"),
-    ("00.3", draw_five_init_then_legacy, "the numbers of NumPy's global generator (np.random.randn)"),
-    ("00.3", make_draw_five_seeding_once(), "draw_five(0) returned other numbers when called a second time"),
-    ("00.4", 53, "53 is the answer for float64"),
-    ("00.4", 23, "with k = 23 the sum is not equal to 1"),
-    ("00.4", 25, "with k = 25 the sum is equal to 1, but a smaller k also works"),
-    ("00.4", True, "expected a whole number k, got True"),
-    ("01.1", [4.8, 1.21, 2.385, 0.85], "the fourth output misses its bias"),
-    ("01.2", ([0.5031, -1.04185], 18), "18 counts only the weights"),
-    ("01.3", layer_with_loop, "uses a `for` or `while` statement"),
-    ("01.4", (1, -0.5), "indices count from 0"),
-    ("01.4", (1, 0.26), "neuron 1 is not the one: its output changes by 0.26; another's changes more"),
-    ("01.4", (3, -0.5), "neuron 3 is not one of the layer's neurons 0, 1 and 2"),
-    ("01.4", (0.0, -0.5), "the neuron index should be 0, 1 or 2, got 0"),
-    ("02.1", dot_no_check, "dot([1.0, 2.0], [1.0, 2.0, 3.0]) did not raise ValueError"),
-    ("02.1", dot_checks_one_direction, "dot([1.0, 2.0, 3.0], [4.0]) did not raise ValueError"),
-    ("02.1", dot_clears, "dot_clears changed its argument `a`"),
-    ("02.2", [(2, 5), (2, 5), (2, 5), (5, 4), (1, 1)], "(3, 2) @ (3, 5): you said (2, 5); compare the inner"),
-    ("02.2", [(2, 5), None, None, (5, 4), (1, 1)], "(3, 2).T @ (3, 5): you said it fails"),
-    ("02.3", lambda x, w, b: x[None, :] @ w + b, "the weights need a transpose"),
-    ("02.3", lambda x, w, b: w @ x + b, "has shape (3,), not the expected shape (1, 3)"),
-    ("02.4", (math.pi / 4 - 0.019, math.sqrt(2)), "0.7664 looks like radians"),
-    ("02.4", (47.0, math.sqrt(2)), "the angle 47 degrees is not where the output is largest"),
-    ("03.1", ((50, 64), (50, 4)), "makes 50 points for each of the 4 classes"),
-    ("03.1", (200, 64), "expected two shapes, each a tuple such as (2, 3)"),
-    ("03.3", lambda k, s, n: spiral_points(k, s, n, swap=True), "the two coordinates are swapped"),
-    ("03.4", (None, None, None, np.uint8, None), "spiral_data features: None is not a dtype"),
-    ("03.4", ("float64", "nonsense", "float64", "uint8", "float64"), "'nonsense' is not a dtype"),
-    ("04.1", lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, alpha), "give alpha * x, not alpha"),
-    ("04.1", lambda x, alpha=0.1: np.where(np.asarray(x) > 0, x, alpha * np.asarray(x)),
-     "with the default alpha"),
-    ("04.2", ([[1.0], [1.0], [1.0]], BUMP[1], BUMP[2], BUMP[3]), "W1 should have shape (1, 3)"),
-    ("04.2", (BUMP[0], BUMP[1], [[1.0], [-1.0], [1.0]], BUMP[3]), "your network is wrong at x = "),
-    ("04.3", (MSE_FIT, MSE_HAND), "the two errors are in the other order"),
-    ("04.3", (MSE_HAND, MSE_NO_ONES), "a fit without the column of ones"),
-    ("04.4", lambda x: 0.5 * (1 + np.tanh(x)), "rises twice as fast"),
-    ("05.1", (1, 0), "adding a constant: answer True or False, got 1"),
-    ("05.1", (False, False), "your answer about adding a constant is not right"),
-    ("05.1", (True, True), "your answer about multiplying is not right"),
-    ("05.2", lambda Z: sigmoid(Z[:, 0] - Z[:, 1]), "that is the probability of class 0"),
-    ("05.3", lambda z, T: softmax(np.asarray(z) * T), "the scores are divided by T, not multiplied"),
-    ("05.4", np.array([[0.0, 1.0], [800.0, 801.0]]), "(largest spread in a row: 1); exp overflows beyond about"
-                                                      " 710 in float64"),
-    ("05.4", np.array([[0.0, 50.0]], dtype=np.float32), "beyond about 89 in float32"),
-    ("05.4", np.array([5.0]), "expected a row of at least two numeric scores"),
-    ("05.4", [[0.0, 800.0], [1.0]], "which is not a number or an array of numbers"),
-    ("06.1", lambda K: 1 / K, "that is the probability, not its negative log"),
-    ("06.2", lambda y, k: to_one_hot(y, k).T, "rows and columns are swapped"),
-    ("06.3", {"a", "b", "f"}, "1 of the 6 label sets is misjudged"),
-    ("06.3", {"b", "e"}, "2 of the 6 label sets are misjudged"),
-    ("06.3", {"a", "b", "g"}, "only the letters a to f name labels; got ['g']"),
-    ("06.3", 3, "the answer should be a set of letters"),
-    ("06.4", accuracy_and_loss_sum, "the loss is the mean over the samples, not the sum"),
-    ("06.4", accuracy_and_loss_zeroes, "accuracy_and_loss_zeroes changed its argument `probs`"),
-])
+@pytest.mark.parametrize(
+    "key, answer, text",
+    [
+        ("00.1", -0.25, "that is the weighted sum without the bias"),
+        ("00.2", 0.25, "expected a pair (bias, weights), got 0.25"),
+        ("00.2", (0.25, [5.5, 0.5]), "expected three weights, got an array of shape (2,)"),
+        (
+            "00.2",
+            (0.25, [3.5, -0.5, -0.25]),
+            "change exactly one of the weights [1.5, 0.5, -0.25]; you changed 2",
+        ),
+        (
+            "00.3",
+            draw_five_fresh_generator,
+            "returned the right numbers, but not from the package generator",
+        ),
+        (
+            "00.3",
+            draw_five_init_then_legacy,
+            "the numbers of NumPy's global generator (np.random.randn)",
+        ),
+        (
+            "00.3",
+            make_draw_five_seeding_once(),
+            "draw_five(0) returned other numbers when called a second time",
+        ),
+        ("00.4", 53, "53 is the answer for float64"),
+        ("00.4", 23, "with k = 23 the sum is not equal to 1"),
+        ("00.4", 25, "with k = 25 the sum is equal to 1, but a smaller k also works"),
+        ("00.4", True, "expected a whole number k, got True"),
+        ("01.1", [4.8, 1.21, 2.385, 0.85], "the fourth output misses its bias"),
+        ("01.2", ([0.5031, -1.04185], 18), "18 counts only the weights"),
+        ("01.3", layer_with_loop, "uses a `for` or `while` statement"),
+        ("01.4", (1, -0.5), "indices count from 0"),
+        (
+            "01.4",
+            (1, 0.26),
+            "neuron 1 is not the one: its output changes by 0.26; another's changes more",
+        ),
+        ("01.4", (3, -0.5), "neuron 3 is not one of the layer's neurons 0, 1 and 2"),
+        ("01.4", (0.0, -0.5), "the neuron index should be 0, 1 or 2, got 0"),
+        ("02.1", dot_no_check, "dot([1.0, 2.0], [1.0, 2.0, 3.0]) did not raise ValueError"),
+        ("02.1", dot_checks_one_direction, "dot([1.0, 2.0, 3.0], [4.0]) did not raise ValueError"),
+        ("02.1", dot_clears, "dot_clears changed its argument `a`"),
+        (
+            "02.2",
+            [(2, 5), (2, 5), (2, 5), (5, 4), (1, 1)],
+            "(3, 2) @ (3, 5): you said (2, 5); compare the inner",
+        ),
+        ("02.2", [(2, 5), None, None, (5, 4), (1, 1)], "(3, 2).T @ (3, 5): you said it fails"),
+        ("02.3", lambda x, w, b: x[None, :] @ w + b, "the weights need a transpose"),
+        ("02.3", lambda x, w, b: w @ x + b, "has shape (3,), not the expected shape (1, 3)"),
+        ("02.4", (math.pi / 4 - 0.019, math.sqrt(2)), "0.7664 looks like radians"),
+        ("02.4", (47.0, math.sqrt(2)), "the angle 47 degrees is not where the output is largest"),
+        ("03.1", ((50, 64), (50, 4)), "makes 50 points for each of the 4 classes"),
+        ("03.1", (200, 64), "expected two shapes, each a tuple such as (2, 3)"),
+        ("03.3", lambda k, s, n: spiral_points(k, s, n, swap=True), "the two coordinates are swapped"),
+        ("03.4", (None, None, None, np.uint8, None), "spiral_data features: None is not a dtype"),
+        ("03.4", ("float64", "nonsense", "float64", "uint8", "float64"), "'nonsense' is not a dtype"),
+        (
+            "04.1",
+            lambda x, alpha=0.01: np.where(np.asarray(x) > 0, x, alpha),
+            "give alpha * x, not alpha",
+        ),
+        (
+            "04.1",
+            lambda x, alpha=0.1: np.where(np.asarray(x) > 0, x, alpha * np.asarray(x)),
+            "with the default alpha",
+        ),
+        ("04.2", ([[1.0], [1.0], [1.0]], BUMP[1], BUMP[2], BUMP[3]), "W1 should have shape (1, 3)"),
+        ("04.2", (BUMP[0], BUMP[1], [[1.0], [-1.0], [1.0]], BUMP[3]), "your network is wrong at x = "),
+        ("04.3", (MSE_FIT, MSE_HAND), "the two errors are in the other order"),
+        ("04.3", (MSE_HAND, MSE_NO_ONES), "a fit without the column of ones"),
+        ("04.4", lambda x: 0.5 * (1 + np.tanh(x)), "rises twice as fast"),
+        ("05.1", (1, 0), "adding a constant: answer True or False, got 1"),
+        ("05.1", (False, False), "your answer about adding a constant is not right"),
+        ("05.1", (True, True), "your answer about multiplying is not right"),
+        ("05.2", lambda Z: sigmoid(Z[:, 0] - Z[:, 1]), "that is the probability of class 0"),
+        ("05.3", lambda z, T: softmax(np.asarray(z) * T), "the scores are divided by T, not multiplied"),
+        (
+            "05.4",
+            np.array([[0.0, 1.0], [800.0, 801.0]]),
+            "(largest spread in a row: 1); exp overflows beyond about 710 in float64",
+        ),
+        ("05.4", np.array([[0.0, 50.0]], dtype=np.float32), "beyond about 89 in float32"),
+        ("05.4", np.array([5.0]), "expected a row of at least two numeric scores"),
+        ("05.4", [[0.0, 800.0], [1.0]], "which is not a number or an array of numbers"),
+        ("06.1", lambda K: 1 / K, "that is the probability, not its negative log"),
+        ("06.2", lambda y, k: to_one_hot(y, k).T, "rows and columns are swapped"),
+        ("06.3", {"a", "b", "f"}, "1 of the 6 label sets is misjudged"),
+        ("06.3", {"b", "e"}, "2 of the 6 label sets are misjudged"),
+        ("06.3", {"a", "b", "g"}, "only the letters a to f name labels; got ['g']"),
+        ("06.3", 3, "the answer should be a set of letters"),
+        ("06.4", accuracy_and_loss_sum, "the loss is the mean over the samples, not the sum"),
+        ("06.4", accuracy_and_loss_zeroes, "accuracy_and_loss_zeroes changed its argument `probs`"),
+    ],
+)
 def test_messages_name_the_mistake(key, answer, text):
     assert text in message(key, answer)
 
 
 def test_placeholders_inside_answers_are_not_attempted():
-    for key, answer in [("00.2", (..., [1.5, 0.5, 0.75])), ("01.2", ([0.5, -1.0], ...)), ("01.4", (..., ...)),
-                        ("02.2", [(2, 5), None, ..., ..., ...]), ("02.4", (45.0, ...)), ("03.1", (..., (200, 4))),
-                        ("03.4", (np.float64, ..., np.float64, np.uint8, np.float64)), ("04.2", BUMP[:3] + (...,)),
-                        ("04.3", (..., 0.001)), ("05.1", (True, ...))]:
+    for key, answer in [
+        ("00.2", (..., [1.5, 0.5, 0.75])),
+        ("01.2", ([0.5, -1.0], ...)),
+        ("01.4", (..., ...)),
+        ("02.2", [(2, 5), None, ..., ..., ...]),
+        ("02.4", (45.0, ...)),
+        ("03.1", (..., (200, 4))),
+        ("03.4", (np.float64, ..., np.float64, np.uint8, np.float64)),
+        ("04.2", BUMP[:3] + (...,)),
+        ("04.3", (..., 0.001)),
+        ("05.1", (True, ...)),
+    ]:
         assert grade(key, answer).status == "not attempted", key
 
 
-@pytest.mark.parametrize("key, n", [("00.2", 2), ("00.3", 6), ("01.3", 13), ("02.1", 16), ("02.3", 12),
-                                    ("03.2", 11), ("03.3", 9), ("04.1", 12), ("04.2", 68), ("04.4", 8),
-                                    ("05.2", 8), ("05.3", 11), ("06.1", 10), ("06.2", 11), ("06.4", 11)])
+@pytest.mark.parametrize(
+    "key, n",
+    [
+        ("00.2", 2),
+        ("00.3", 6),
+        ("01.3", 13),
+        ("02.1", 16),
+        ("02.3", 12),
+        ("03.2", 11),
+        ("03.3", 9),
+        ("04.1", 12),
+        ("04.2", 68),
+        ("04.4", 8),
+        ("05.2", 8),
+        ("05.3", 11),
+        ("06.1", 10),
+        ("06.2", 11),
+        ("06.4", 11),
+    ],
+)
 def test_verdict_counts_the_cases(key, n):
     assert grade(key, CASES[key][0]).cases == n
 
@@ -685,4 +993,5 @@ def test_the_printed_verdict(capsys):
     assert capsys.readouterr().out == (
         "\u2717 Exercise 00.1 (a neuron's output by hand): not yet. your output is 0.75, which is not right\n"
         "Hint: multiply each input by its weight, add up the three products, then add the bias\n"
-        "Add reveal=True to the check to see the expected value.\n")
+        "Add reveal=True to the check to see the expected value.\n"
+    )

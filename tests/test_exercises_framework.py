@@ -995,7 +995,9 @@ def test_references_fail_on_a_solution_that_raises(zz):
 
 def test_references_fail_when_a_solution_checks_another_exercise(zz):
     _lesson(zz, 'check("zz.1", lambda x: 2 * x)\ncheck("zz.1", lambda x: 2 * x)')
-    with pytest.raises(AssertionError, match=r"the reference of zz.1 checks \['zz.1', 'zz.1'\], not it once"):
+    with pytest.raises(
+        AssertionError, match=r"the reference of zz.1 checks \['zz.1', 'zz.1'\], not it once"
+    ):
         check.references("zz", _learner_namespace())
 
 
