@@ -21,10 +21,10 @@ def relu(x: np.ndarray) -> np.ndarray:
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic sigmoid `1 / (1 + exp(-x))`, elementwise, finite for any input.
 
-    Inputs are clipped to [-80, 80] first, so `exp` neither overflows nor returns a denormal
-    number, in float32 or float64. Above 80 this changes nothing (the sigmoid already rounds to 1
-    there); below -80 the result stays at sigmoid(-80), about 1.8e-35, instead of shrinking
-    further toward 0."""
+    Inputs are clipped to [-80, 80] first, so `exp` neither overflows nor returns a
+    denormal number, in float32 or float64. Above 80 this changes nothing (the sigmoid
+    already rounds to 1 there); below -80 the result stays at sigmoid(-80), about
+    1.8e-35, instead of shrinking further toward 0."""
     x = np.asarray(x)
     return 1 / (1 + np.exp(-np.clip(x, -80, 80)))
 
@@ -32,13 +32,14 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis: exponentiate and normalize each row so it sums to 1.
 
-    The row maximum is subtracted first, so `exp` never overflows. Shifted values below -80 are
-    raised to -80, so `exp` never returns a denormal number either (float32's normal range ends
-    near e^-87); such a class gets about 1.8e-35 / (row sum) instead of its true, smaller
-    probability."""
+    The row maximum is subtracted first, so `exp` never overflows. Shifted values below
+    -80 are raised to -80, so `exp` never returns a denormal number either (float32's
+    normal range ends near e^-87); such a class gets about 1.8e-35 / (row sum) instead
+    of its true, smaller probability."""
     x = np.asarray(x)
     if x.dtype.kind != "f": x = x.astype(np.float64)
-    out = x - x.max(axis=-1, keepdims=True)   # one new array; the next steps work in place on it
+    # one new array; the next steps work in place on it
+    out = x - x.max(axis=-1, keepdims=True)
     np.maximum(out, -80, out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)

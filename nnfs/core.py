@@ -25,9 +25,10 @@ import numpy as np
 
 # %% ../nbs/00_intro.ipynb #ddfa76c3
 class NNFSError(ValueError):
-    "Base class of every error `nnfs` raises on purpose: bad arguments, bad data, bad files."
+    "The error every deliberate check of `nnfs` raises: bad arguments, data or files."
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes `init` accepts
+# the dtypes `init` accepts
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # %% ../nbs/00_intro.ipynb #cef680d2
 def _float_dtype(dtype: Any, where: str) -> np.dtype:
@@ -79,7 +80,7 @@ def get_dtype(dtype: Any = None) -> np.dtype:
 
 # %% ../nbs/00_intro.ipynb #34720784
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    "`value` as an `int` if it is an integer >= `minimum`, else `NNFSError` naming `name`."
+    "`value` as an `int` if it is an integer >= `minimum`, else `NNFSError`."
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise NNFSError(f"{name} must be an integer, got {value!r} "
                         f"({type(value).__name__})")
@@ -106,10 +107,12 @@ def _remove_stale_temps(folder: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file next to `path` for writing (`mode` "wb" or "w"); on success, replace `path`
-    with it. On any error the temporary file is removed and `path` is left as it was."""
+    """Open a temporary file next to `path` for writing (`mode` "wb" or "w"); on
+    success, replace `path` with it. On any error the temporary file is removed and
+    `path` is left as it was."""
     if mode not in ("wb", "w"): raise NNFSError(f"atomic_write: mode must be 'wb' or 'w', got {mode!r}")
-    target = Path(os.path.realpath(os.fspath(path)))   # write through a symbolic link, not over it
+    # write through a symbolic link, not over it
+    target = Path(os.path.realpath(os.fspath(path)))
     if target.is_dir(): raise NNFSError(f"{os.fspath(path)} is a folder, not a file")
     _remove_stale_temps(target.parent)
     try: old_mode = stat.S_IMODE(target.stat().st_mode)
@@ -128,8 +131,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
 
 # %% ../nbs/00_intro.ipynb #d532cbba
 def progress_bar(total: int, enabled: bool = True, **kwargs) -> Any:
-    """A `tqdm.auto` bar (a widget in JupyterLab when ipywidgets is installed, one text line elsewhere),
-    or None when `enabled` is false. `kwargs` go to `tqdm` (for example `desc`, `unit`, `leave`)."""
+    """A `tqdm.auto` bar (a widget in JupyterLab when ipywidgets is installed, one text
+    line elsewhere), or None when `enabled` is false. `kwargs` go to `tqdm` (for example
+    `desc`, `unit`, `leave`)."""
     if not enabled: return None
     from tqdm import TqdmWarning
     with warnings.catch_warnings():
@@ -138,21 +142,21 @@ def progress_bar(total: int, enabled: bool = True, **kwargs) -> Any:
     return tqdm(total=total, dynamic_ncols=True, mininterval=0.5, **kwargs)
 
 # %% ../nbs/03_batches_layers_objects.ipynb #901e75ae
-# ruff: noqa: E402  (lessons append their own part of this module, each with its imports)
+# ruff: noqa: E402  (later lessons append their part of this module, with its imports)
 import os
 import warnings
 
 
 def set_threads(threads: int | None) -> int | None:
-    """Limit the BLAS library behind NumPy's matrix products to `threads` threads (None lifts
-    the limit); returns the setting. More threads than this process may run on are capped, with
-    a warning."""
+    """Limit the BLAS library behind NumPy's matrix products to `threads` threads (None
+    lifts the limit); returns the setting. More threads than this process may run on are
+    capped, with a warning."""
     from threadpoolctl import threadpool_limits
     if threads is not None:
         threads, cpus = check_int("threads", threads), _cpu_count()
         if threads > cpus:
-            warnings.warn(f"set_threads: {threads} threads asked for, but this process may run on "
-                          f"{cpus} processors; using {cpus}", stacklevel=2)
+            warnings.warn(f"set_threads: {threads} threads asked for, but this process "
+                          f"may run on {cpus} processors; using {cpus}", stacklevel=2)
             threads = cpus
     if _state.get("limiter") is not None: _state["limiter"].restore_original_limits()
     _state["limiter"] = (None if threads is None
@@ -170,12 +174,15 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 # %% ../nbs/06_loss.ipynb #c811e384
-def check_float(name: str, value: Any, low: float | None = None, high: float | None = None, *,
-                low_open: bool = False, high_open: bool = False) -> float:
-    """`value` as a finite `float` within `[low, high]` (open ends with `low_open`/`high_open`),
-    else `NNFSError` naming `name`. Bools and strings are refused; NumPy numbers are accepted."""
+def check_float(name: str, value: Any, low: float | None = None,
+                high: float | None = None, *, low_open: bool = False,
+                high_open: bool = False) -> float:
+    """`value` as a finite `float` within `[low, high]` (open ends with
+    `low_open`/`high_open`), else `NNFSError` naming `name`. Bools and strings are
+    refused; NumPy numbers are accepted."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise NNFSError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+        raise NNFSError(f"{name} must be a real number, got {value!r} "
+                        f"({type(value).__name__})")
     v = float(value)
     if not np.isfinite(v): raise NNFSError(f"{name} must be finite, got {v}")
     if low is not None and (v <= low if low_open else v < low):

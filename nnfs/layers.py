@@ -139,7 +139,8 @@ Dense.need_dinputs = True   # False on a first layer: nobody needs the data's gr
 @patch_to(Dense)
 def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
     """Like lesson 08's, but the gradients are written into existing arrays of the right
-    shape and dtype, and the input gradient is skipped (None) if `need_dinputs` is False."""
+    shape and dtype, and the input gradient is skipped (None) if `need_dinputs` is
+    False."""
     dvalues = self._check_dvalues(dvalues).astype(self.weights.dtype, copy=False)
     if _fits(getattr(self, "dweights", None), self.weights):
         np.matmul(self.inputs.T, dvalues, out=self.dweights)

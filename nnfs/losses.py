@@ -14,24 +14,27 @@ from typing import Any
 
 import numpy as np
 
-# the output layers (lessons 08 and 12) that the later losses of this module are made for
+# the output layers (lessons 08, 12) that later losses of this module are made for
 from .activations import Sigmoid, Softmax
 from .core import NNFSError, as_column, check_float, get_dtype, patch_to
 
 # %% ../nbs/06_loss.ipynb #e34f4cc8
 def class_indices(y: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
-    """Labels as a 1-D integer array of class indices, from class indices or one-hot rows.
+    """Labels as a 1-D integer array of class indices, from class indices or one-hot
+    rows.
 
-    Raises `NNFSError` naming the problem: wrong length, out-of-range class, floats that are not
-    one-hot, wrong rank."""
+    Raises `NNFSError` naming the problem: wrong length, out-of-range class, floats that
+    are not one-hot, wrong rank."""
     y = np.asarray(y)
     if y.shape[:1] != (n_samples,):
         raise NNFSError(f"labels: expected {n_samples} labels (one per sample), "
                         f"got an array of shape {y.shape}")
     if y.ndim == 1:
         if y.dtype.kind not in "iuf":
-            raise NNFSError(f"labels: class indices must be integers, got dtype {y.dtype}")
-        if y.dtype.kind == "f" and (not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+            raise NNFSError("labels: class indices must be integers, "
+                            f"got dtype {y.dtype}")
+        whole = np.all(np.isfinite(y)) and np.all(y == np.round(y))
+        if y.dtype.kind == "f" and not whole:
             raise NNFSError("labels: class indices must be whole numbers; "
                             "got floats with a fractional part (or NaN)")
         if n_samples and (y.min() < 0 or y.max() >= n_classes):
@@ -40,8 +43,8 @@ def class_indices(y: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
         return y.astype(np.intp, copy=False)
     if y.ndim == 2:
         if y.shape[1] != n_classes:
-            raise NNFSError(f"labels: one-hot labels need {n_classes} columns (one per class), "
-                            f"got {y.shape[1]}")
+            raise NNFSError(f"labels: one-hot labels need {n_classes} columns "
+                            f"(one per class), got {y.shape[1]}")
         if (y.dtype.kind not in "iufb" or not np.all((y == 0) | (y == 1))
                 or not np.all(y.sum(axis=1) == 1)):
             raise NNFSError("labels: 2-D labels must be one-hot "
@@ -53,56 +56,66 @@ def class_indices(y: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
 # %% ../nbs/06_loss.ipynb #b4d49063
 def categorical_crossentropy(y_pred: np.ndarray, y_true: np.ndarray,
                              eps: float = 1e-7) -> np.ndarray:
-    """Per-sample categorical cross-entropy `-log(p[correct class])` of probabilities `y_pred`.
+    """Per-sample categorical cross-entropy `-log(p[correct class])` of probabilities
+    `y_pred`.
 
     `y_pred` has shape (samples, classes); `y_true` holds class indices or one-hot rows.
-    Probabilities are clipped to [eps, 1-eps] so `log(0)` cannot happen. At least one sample is
-    needed: the loss of an empty batch is not defined (`NNFSError`)."""
+    Probabilities are clipped to [eps, 1-eps] so `log(0)` cannot happen. At least one
+    sample is needed: the loss of an empty batch is not defined (`NNFSError`)."""
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2 or y_pred.shape[0] == 0:
-        raise NNFSError("categorical_crossentropy: expected predictions of shape (samples, "
-                        f"classes) with at least one sample, got {y_pred.shape}")
-    eps = check_float("categorical_crossentropy: eps", eps, 0, 0.5, low_open=True, high_open=True)
+        raise NNFSError("categorical_crossentropy: expected predictions of shape "
+                        "(samples, classes) with at least one sample, "
+                        f"got {y_pred.shape}")
+    eps = check_float("categorical_crossentropy: eps", eps, 0, 0.5,
+                      low_open=True, high_open=True)
     idx = class_indices(y_true, len(y_pred), y_pred.shape[1])
     return -np.log(np.clip(y_pred[np.arange(len(y_pred)), idx], eps, 1 - eps))
 
 # %% ../nbs/06_loss.ipynb #5bcc60b2
 class Loss:
-    """Base class of losses: `forward(y_pred, y_true)` gives one loss per sample, `calculate`
-    their mean, and `backward(y_pred, y_true)` the gradient of that mean with respect to the
-    predictions `y_pred`. `output_activation` is the output layer class (or tuple of classes) a
-    loss is made for; None, the default, means any output layer."""
+    """Base class of losses: `forward(y_pred, y_true)` gives one loss per sample,
+    `calculate` their mean, and `backward(y_pred, y_true)` the gradient of that mean
+    with respect to the predictions `y_pred`. `output_activation` is the output layer
+    class (or tuple of classes) a loss is made for; None, the default, means any output
+    layer."""
     output_activation: Any = None
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                 validated: bool = False) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must define forward(y_pred, y_true)")
+        name = type(self).__name__
+        raise NotImplementedError(f"{name} must define forward(y_pred, y_true)")
 
     def backward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                  validated: bool = False) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must define backward(y_pred, y_true)")
+        name = type(self).__name__
+        raise NotImplementedError(f"{name} must define backward(y_pred, y_true)")
 
-    def calculate(self, output: np.ndarray, y: np.ndarray, *, validated: bool = False) -> float:
+    def calculate(self, output: np.ndarray, y: np.ndarray, *,
+                  validated: bool = False) -> float:
         "Mean loss over the samples (`validated` is passed on only when True)."
-        losses = self.forward(output, y, validated=True) if validated else self.forward(output, y)
-        return float(np.mean(losses))
+        if validated: return float(np.mean(self.forward(output, y, validated=True)))
+        return float(np.mean(self.forward(output, y)))
 
     def _check_2d(self, y_pred: np.ndarray) -> np.ndarray:
         "`y_pred` as a 2-D float array with at least one sample, else `NNFSError`."
         y_pred = np.asarray(y_pred)
         if y_pred.ndim != 2 or y_pred.shape[0] == 0:
-            raise NNFSError(f"{type(self).__name__}: expected predictions of shape (samples, "
-                            f"outputs) with at least one sample, got {y_pred.shape}")
+            raise NNFSError(f"{type(self).__name__}: expected predictions of shape "
+                            f"(samples, outputs) with at least one sample, "
+                            f"got {y_pred.shape}")
         return y_pred if y_pred.dtype.kind == "f" else y_pred.astype(get_dtype())
 
 # %% ../nbs/06_loss.ipynb #337efe23
 class CategoricalCrossentropy(Loss):
-    """`-log` of the probability given to the correct class. Probabilities are clipped to
-    [1e-7, 1 - 1e-7] so `log(0)` cannot happen. Labels (class indices or one-hot rows) are checked
-    on every call, unless the caller checked them with `check_targets` and says `validated=True`."""
+    """`-log` of the probability given to the correct class. Probabilities are clipped
+    to [1e-7, 1 - 1e-7] so `log(0)` cannot happen. Labels (class indices or one-hot
+    rows) are checked on every call, unless the caller checked them with `check_targets`
+    and says `validated=True`."""
     eps = 1e-7
 
-    def check_targets(self, y_true: np.ndarray, n_samples: int, n_outputs: int) -> np.ndarray:
+    def check_targets(self, y_true: np.ndarray, n_samples: int,
+                      n_outputs: int) -> np.ndarray:
         "Labels as class indices (from indices or one-hot rows), else `NNFSError`."
         return class_indices(y_true, n_samples, n_outputs)
 
