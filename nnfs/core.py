@@ -155,8 +155,9 @@ def set_threads(threads: int | None) -> int | None:
     if threads is not None:
         threads, cpus = check_int("threads", threads), _cpu_count()
         if threads > cpus:
-            warnings.warn(f"set_threads: {threads} threads asked for, but this process "
-                          f"may run on {cpus} processors; using {cpus}", stacklevel=2)
+            message = (f"set_threads: {threads} threads asked for, "
+                       f"but {cpus} processors are available; using {cpus}")
+            warnings.warn(message, stacklevel=2)
             threads = cpus
     if _state.get("limiter") is not None: _state["limiter"].restore_original_limits()
     _state["limiter"] = (None if threads is None

@@ -87,8 +87,8 @@ def _parameters(obj: Any, x: np.ndarray) -> dict[str, tuple[np.ndarray, Any]]:
         params, grads = obj.parameters(), obj.gradients()
         missing = [name for name in params if name not in grads]
         if missing:
-            raise NNFSError(f"gradcheck: {type(obj).__name__}.gradients() has no entry "
-                            f"for {missing}")
+            name = type(obj).__name__
+            raise NNFSError(f"gradcheck: {name}.gradients() has no entry for {missing}")
         return {name: (np.asarray(p), grads[name]) for name, p in params.items()}
     d = vars(obj)
     return {name: (v, d["d" + name]) for name, v in d.items()
@@ -110,8 +110,8 @@ def _scalar_function(obj: Any, x: np.ndarray, y_true: Any, training: bool,
         return value, float(np.sum(np.abs(out * P))), dx
     out = np.asarray(obj.forward(x, y_true), dtype=np.float64)    # a loss: its mean
     if out.shape[:1] != x.shape[:1]:
-        raise NNFSError(f"gradcheck: {type(obj).__name__}.forward should return one "
-                        f"loss per sample ({x.shape[0]}), got shape {out.shape}")
+        raise NNFSError(f"gradcheck: {type(obj).__name__}.forward should return "
+                        f"one loss per sample ({x.shape[0]}), got shape {out.shape}")
     dx = obj.backward(np.asarray(vars(obj).get("output", x)), y_true)
     value = lambda a: float(np.mean(obj.forward(a, y_true)))
     return value, float(np.mean(np.abs(out))), dx
@@ -147,9 +147,9 @@ def gradcheck(obj: Any, inputs: np.ndarray, y_true: np.ndarray | None = None, *,
     value, f_scale, dx = _scalar_function(obj, x, y_true, training, rng)
     grads = ({} if dx is None else {"inputs": (x, dx)}) | _parameters(obj, x)
     if not grads:
-        raise NNFSError(f"gradcheck: {type(obj).__name__}.backward returned no input "
-                        "gradient and the object has no parameters with gradients: "
-                        "nothing to check")
+        raise NNFSError(f"gradcheck: {type(obj).__name__}.backward returned "
+                        "no input gradient and the object has no parameters with "
+                        "gradients: nothing to check")
     tol = atol + 100 * np.finfo(np.float64).eps * max(f_scale, 1.0) / eps
     errors, worst = {}, None
     for name, (p, g) in grads.items():

@@ -61,8 +61,8 @@ class Dense(Layer):
         shape = check_int("n_inputs", n_inputs), check_int("n_neurons", n_neurons)
         self.weight_scale = check_float("weight_scale", weight_scale, 0)
         if init not in ("random", "zeros"):
-            raise NNFSError("Dense: init must be 'random' (weight_scale * N(0, 1)) or "
-                            f"'zeros', got {init!r}")
+            raise NNFSError("Dense: init must be 'random' (weight_scale * N(0, 1)) "
+                            f"or 'zeros', got {init!r}")
         rng, dtype = get_rng(rng), get_dtype(dtype)
         draws = rng.standard_normal(shape) if init == "random" else np.zeros(shape)
         self.weights = (self.weight_scale * draws).astype(dtype)
@@ -75,10 +75,10 @@ class Dense(Layer):
 
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
         "`inputs @ weights + biases`; keeps `inputs` (in the layer's dtype)."
-        inputs = np.asarray(inputs, dtype=self.weights.dtype)
-        if inputs.ndim != 2 or inputs.shape[1] != len(self.weights):
-            raise NNFSError(f"{self!r}: expected inputs of shape (batch, "
-                            f"{len(self.weights)}), got {inputs.shape}")
+        inputs, n = np.asarray(inputs, dtype=self.weights.dtype), len(self.weights)
+        if inputs.ndim != 2 or inputs.shape[1] != n:
+            raise NNFSError(f"{self!r}: expected inputs of shape (batch, {n}), "
+                            f"got {inputs.shape}")
         self.inputs = inputs
         self.output = inputs @ self.weights + self.biases
         return self.output
@@ -117,7 +117,7 @@ def n_inputs(self) -> int: return self.weights.shape[0]
 def n_neurons(self) -> int: return self.weights.shape[1]
 
 @patch_to(Dense)
-def config(self) -> dict[str, Any]:
+def config(self) -> dict[str, Any]:  # noqa: F811  (Layer's and Dense's)
     "`n_inputs`, `n_neurons`, and `weight_scale`, `regularizer` when not the defaults."
     cfg: dict[str, Any] = {"n_inputs": self.n_inputs, "n_neurons": self.n_neurons}
     if self.weight_scale != 0.01: cfg["weight_scale"] = self.weight_scale
@@ -137,7 +137,7 @@ def _fits(buffer: Any, like: np.ndarray) -> bool:
 Dense.need_dinputs = True   # False on a first layer: nobody needs the data's gradient
 
 @patch_to(Dense)
-def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
+def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:  # noqa: F811
     """Like lesson 08's, but the gradients are written into existing arrays of the right
     shape and dtype, and the input gradient is skipped (None) if `need_dinputs` is
     False."""

@@ -65,8 +65,8 @@ def categorical_crossentropy(y_pred: np.ndarray, y_true: np.ndarray,
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2 or y_pred.shape[0] == 0:
         raise NNFSError("categorical_crossentropy: expected predictions of shape "
-                        "(samples, classes) with at least one sample, "
-                        f"got {y_pred.shape}")
+                        "(samples, classes) with at least one sample, got "
+                        f"{y_pred.shape}")
     eps = check_float("categorical_crossentropy: eps", eps, 0, 0.5,
                       low_open=True, high_open=True)
     idx = class_indices(y_true, len(y_pred), y_pred.shape[1])
@@ -102,8 +102,8 @@ class Loss:
         y_pred = np.asarray(y_pred)
         if y_pred.ndim != 2 or y_pred.shape[0] == 0:
             raise NNFSError(f"{type(self).__name__}: expected predictions of shape "
-                            f"(samples, outputs) with at least one sample, "
-                            f"got {y_pred.shape}")
+                            "(samples, outputs) with at least one sample, got "
+                            f"{y_pred.shape}")
         return y_pred if y_pred.dtype.kind == "f" else y_pred.astype(get_dtype())
 
 # %% ../nbs/06_loss.ipynb #337efe23
