@@ -79,8 +79,8 @@ class Dense(Layer):
         if inputs.ndim != 2 or inputs.shape[1] != n:
             raise NNFSError(f"{self!r}: expected inputs of shape (batch, {n}), "
                             f"got {inputs.shape}")
-        self.inputs = inputs
-        self.output = inputs @ self.weights + self.biases
+        self.inputs, self.output = inputs, inputs @ self.weights
+        self.output += self.biases          # in place: no second array of outputs
         return self.output
 
 # %% ../nbs/08_backpropagation.ipynb #31430da1
