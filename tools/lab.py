@@ -28,7 +28,7 @@ SETUP = '.venv/bin/pip install -e ".[course]"'
 def command(extra: list[str], is_root: bool) -> list[str]:
     "The `jupyter lab` command line: the course's folder, its home page, the clean-on-save hook, `extra`."
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={NBS}",
-           f"--ServerApp.default_url=/lab/tree/{HOME}",
+           f"--LabApp.default_url=/lab/tree/{HOME}",
            # the hook receives the notebook's path relative to the course folder, which is the working folder
            "--ContentsManager.pre_save_hook=nbdev.clean.clean_jupyter"]
     if is_root and "--allow-root" not in extra: cmd.append("--allow-root")
