@@ -66,7 +66,7 @@ def _as_jupyterlab_saves(path: Path) -> str:
             if "execution_count" in o: o.execution_count = i + 1
     model = {"type": "notebook", "content": nb}
     cwd = os.getcwd()
-    no_trust = types.SimpleNamespace(__wrapped__=lambda path: None)  # the hook also signs the notebook: not here
+    no_trust = types.SimpleNamespace(__wrapped__=lambda path: None)  # the hook also signs it: not here
     try:
         os.chdir(path.parent)
         with mock.patch.object(nbdev.clean, "nbdev_trust", no_trust):
@@ -85,7 +85,7 @@ def test_saving_in_jupyterlab_through_the_hook_changes_nothing(path):
 
 
 def test_the_hook_is_what_removes_the_kernel_metadata(tmp_path):
-    "Without `jupyter_hooks = true` in pyproject.toml the same save keeps JupyterLab's metadata: a real check."
+    "Without `jupyter_hooks = true` in pyproject.toml the same save keeps JupyterLab's metadata."
     (tmp_path / "nbs").mkdir()
     shutil.copy(ROOT / "nbs" / "index.ipynb", tmp_path / "nbs" / "index.ipynb")
     toml = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
@@ -150,7 +150,8 @@ def lab(tmp_path_factory, course):
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces")}
     port = _free_port()
     # the launcher adds --allow-root by itself when the tests run as root (as CI does)
-    cmd = [sys.executable, str(course / "tools" / "lab.py"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+    cmd = [sys.executable, str(course / "tools" / "lab.py"), "--no-browser", f"--port={port}",
+           "--ip=127.0.0.1",
            "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
            "--LabApp.extension_manager=readonly", "--ServerApp.port_retries=0",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None"]
@@ -262,11 +263,14 @@ def _changes(repo: Path, name: str) -> str:
     "What differs in notebook `name` from its committed version: metadata and the cells whose parts changed."
     old = json.loads(_git(repo, "show", f"HEAD:nbs/{name}"))
     new = json.loads((repo / "nbs" / name).read_text(encoding="utf-8"))
-    found = [f"metadata: {old['metadata']} -> {new['metadata']}"] if old["metadata"] != new["metadata"] else []
+    found = []
+    if old["metadata"] != new["metadata"]: found.append(f"metadata: {old['metadata']} -> {new['metadata']}")
     for i, (a, b) in enumerate(zip(old["cells"], new["cells"])):
         keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-        if keys: found.append(f"cell {i} ({a.get('id')}): {', '.join(keys)}: {json.dumps(b.get(keys[0]))[:200]}")
-    if len(old["cells"]) != len(new["cells"]): found.append(f"{len(old['cells'])} -> {len(new['cells'])} cells")
+        if keys:
+            found.append(f"cell {i} ({a.get('id')}): {', '.join(keys)}: {json.dumps(b.get(keys[0]))[:200]}")
+    if len(old["cells"]) != len(new["cells"]):
+        found.append(f"{len(old['cells'])} -> {len(new['cells'])} cells")
     return "\n".join(found)
 
 
@@ -275,9 +279,10 @@ def test_running_a_lesson_and_saving_it_leaves_git_clean(lab, page, course):
     the learner's clone stays empty: the lesson's stored outputs are what a fresh run prints, and no editor
     metadata or execution count reaches the file."""
     path = course / "nbs" / CLEAN_LESSON
-    runnable_solutions = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                          if c["cell_type"] == "code" and c["metadata"].get("jupyter", {}).get("source_hidden")]
-    if runnable_solutions:  # Run All runs them and shows their "passed" (the exercise format moves them to Markdown)
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    runnable_solutions = [c for c in cells if c["cell_type"] == "code"
+                          and c["metadata"].get("jupyter", {}).get("source_hidden")]
+    if runnable_solutions:  # Run All runs them, shows "passed" (the exercise format makes them Markdown)
         pytest.xfail(f"{CLEAN_LESSON} still has {len(runnable_solutions)} reference solutions in code cells")
     written = path.stat().st_mtime_ns
     panel = _open(page, lab, CLEAN_LESSON)

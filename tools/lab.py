@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = [a for a in argv if a != "--dry-run"]
     lacking = missing()
     if lacking:
-        print(f"tools/lab.py: {', '.join(lacking)} not installed in {sys.executable}; from the repository run: "
-              f"{SETUP}", file=sys.stderr)
+        print(f"tools/lab.py: {', '.join(lacking)} not installed in {sys.executable}; "
+              f"from the repository run: {SETUP}", file=sys.stderr)
         return 1
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     cmd = command(extra, is_root)
