@@ -25,9 +25,10 @@ def test_readme_starts_with_the_two_commands():
     """A newcomer's two commands come first: set up (the learner's `[course]` extra) and open the course with
     the launcher, then run all the tests."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[:2]
-    assert commands[0] == ('python3 -m venv .venv && .venv/bin/pip install -e ".[course]" && '
-                           ".venv/bin/python tools/lab.py")
+    commands = [re.sub(r"\\\n\s*", "", c)  # a line ending in a backslash goes on on the next
+                for c in re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[:2]]
+    assert commands[0] == ('python3 -m venv .venv && .venv/bin/pip install -e ".[course]" '
+                           "&& .venv/bin/python tools/lab.py")
     assert commands[1] == "bash .ci/run"
     assert (ROOT / ".ci" / "run").exists() and (ROOT / "tools" / "lab.py").exists()
     first = text.index("```bash")
