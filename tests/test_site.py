@@ -98,7 +98,7 @@ def test_exercise_cells_show_the_task_not_the_stored_verdict():
     assert got["outputs"] == [] and got["metadata"]["tags"] == ["nnfs-exercise"]
     assert got["source"].endswith('check("04.1", f)')
     graded = {**learner, "outputs": [{"output_type": "stream", "name": "stdout", "text": "✓ passed\n"}]}
-    assert bs.transform_cell(graded, pages)["outputs"] == graded["outputs"]  # a demonstration keeps its verdict
+    assert bs.transform_cell(graded, pages)["outputs"] == graded["outputs"]  # a demonstration keeps it
     blank = [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": []}},
              {"output_type": "display_data", "metadata": {}, "data": {"text/plain": [""]}},
              {"output_type": "stream", "name": "stdout", "text": "epoch 1/2\n"}]
@@ -376,7 +376,8 @@ def test_solutions_are_collapsed_until_clicked_and_screenshots(browser, site):
 
 
 # Measured in the page: every <pre> of the article, as input (a code cell), output, or other (Markdown code,
-# docstrings); whether it scrolls sideways; how many characters of its font its column holds; its longest line.
+# docstrings); whether it scrolls sideways; how many characters of its font its column holds; its longest
+# line.
 BLOCKS_JS = """() => Array.from(document.querySelectorAll('.bd-article pre')).map(p => {
   const kind = p.closest('.cell_input') ? 'input' : p.closest('.cell_output') ? 'output' : 'other';
   const probe = document.createElement('span');
@@ -420,7 +421,8 @@ def at_390(browser, site):
 def test_at_1400px_code_columns_hold_88_characters_and_outputs_wrap(at_1400):
     "The column of a code cell holds 88 characters; outputs never scroll sideways (they wrap)."
     blocks = [(rel, b) for rel, m in at_1400.items() for b in m["blocks"]]
-    narrow = {(rel, b["columns"]) for rel, b in blocks if b["kind"] == "input" and b["columns"] < CODE_COLUMNS}
+    narrow = {(rel, b["columns"]) for rel, b in blocks
+              if b["kind"] == "input" and b["columns"] < CODE_COLUMNS}
     assert not narrow, f"code columns narrower than {CODE_COLUMNS} characters: {sorted(narrow)[:10]}"
     outputs = [(rel, b["line"]) for rel, b in blocks if b["kind"] == "output" and b["overflows"]]
     assert not outputs, f"{len(outputs)} outputs scroll sideways, e.g. {outputs[:5]}"
@@ -430,7 +432,8 @@ def test_at_1400px_code_columns_hold_88_characters_and_outputs_wrap(at_1400):
 
 def test_at_1400px_no_code_block_is_wider_than_its_column(at_1400):
     "Every code block fits (lesson code is written to 88 columns): the list names the lines that do not."
-    wide = [(rel, b["longest"], b["line"]) for rel, m in at_1400.items() for b in m["blocks"] if b["overflows"]]
+    wide = [(rel, b["longest"], b["line"]) for rel, m in at_1400.items() for b in m["blocks"]
+            if b["overflows"]]
     total = sum(len(m["blocks"]) for m in at_1400.values())
     pages_with = sorted({rel for rel, _, _ in wide})
     assert not wide, (f"{len(wide)} of {total} code blocks scroll sideways at 1400 px, on {len(pages_with)} "
@@ -456,7 +459,8 @@ def test_one_search_control_the_version_and_no_empty_outputs(browser, site):
             page.goto(site + "16_batch_training.html", timeout=TIMEOUT_MS)
             visible = page.eval_on_selector_all(
                 ".search-button__button, form.bd-search input",
-                "els => els.filter(e => e.offsetParent !== null && e.getBoundingClientRect().width > 0).length")
+                "els => els.filter(e => e.offsetParent !== null "
+                "&& e.getBoundingClientRect().width > 0).length")
             assert visible == 1, f"{visible} search controls visible at {width} px"
             if width == 1400:
                 title = page.evaluate("() => getComputedStyle(document.querySelector('.logo__title'), "

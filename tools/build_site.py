@@ -155,8 +155,9 @@ CSS = """/* nnfs site: code fits its column, nothing makes a page wider than the
   opacity: 0.7; }
 /* an exercise: the task's code and its check line, to run in JupyterLab */
 div.cell.tag_nnfs-exercise { border-left: 4px solid var(--pst-color-primary); padding-left: 0.6rem; }
-div.cell.tag_nnfs-exercise::before { content: "Your answer: write it in JupyterLab and run the cell to have it "
-  "graded."; display: block; font-size: 0.85em; color: var(--pst-color-text-muted); }
+div.cell.tag_nnfs-exercise::before {
+  content: "Your answer: write it in JupyterLab and run the cell to have it graded."; display: block;
+  font-size: 0.85em; color: var(--pst-color-text-muted); }
 .bd-article details { margin: 0.5rem 0 1rem; }
 .bd-article details > summary { cursor: pointer; font-weight: 600; }
 """
@@ -360,7 +361,7 @@ def api_page(mod: str) -> str:
         if isinstance(obj, type):
             rst += [f".. autoclass:: {name}", "   :members:", "   :show-inheritance:", ""]
         elif callable(obj): rst += [f".. autofunction:: {name}", ""]
-        # constants (settings dicts, format names) have no docstring of their own: the module's text names them
+        # constants (settings, format names) have no docstring of their own: the module's text names them
     return f"# nnfs.{mod}\n\n```{{eval-rst}}\n" + "\n".join(rst) + "```\n"
 
 
