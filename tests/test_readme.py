@@ -1,6 +1,5 @@
 "The README's usage example runs as written and does what it says."
 
-import json
 import re
 from pathlib import Path
 

@@ -273,7 +273,8 @@ def transform_cell(cell: dict, pages: dict[Path, str]) -> dict | None:
     for o in cell["outputs"]:  # Markdown a cell displays (the home page's table of lessons) links pages too
         md = o.get("data", {}).get("text/markdown")
         if md is not None:
-            o["data"]["text/markdown"] = rewrite_links("".join(md) if isinstance(md, list) else md, NBS, pages)
+            md = "".join(md) if isinstance(md, list) else md
+            o["data"]["text/markdown"] = rewrite_links(md, NBS, pages)
     cell["execution_count"] = None if solution else cell.get("execution_count")
     return cell
 
