@@ -1,5 +1,6 @@
 "The README's usage example runs as written and does what it says."
 
+import json
 import re
 from pathlib import Path
 
@@ -21,10 +22,23 @@ def test_usage_example_runs_and_learns_the_spiral():
 
 
 def test_readme_starts_with_the_two_commands():
-    "A newcomer's two commands come first: set up and open the course, then run all the tests."
+    """A newcomer's two commands come first: set up (the learner's `[course]` extra) and open the course with
+    the launcher, then run all the tests."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[:2]
-    assert commands[0].startswith('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"')
-    assert "jupyter lab nbs/" in commands[0]
+    assert commands[0] == ('python3 -m venv .venv && .venv/bin/pip install -e ".[course]" && '
+                           ".venv/bin/python tools/lab.py")
     assert commands[1] == "bash .ci/run"
-    assert (ROOT / ".ci" / "run").exists()
+    assert (ROOT / ".ci" / "run").exists() and (ROOT / "tools" / "lab.py").exists()
+    first = text.index("```bash")
+    assert text[:first].count("\n## ") == 0, "no section comes before the set-up command"
+
+
+def test_home_page_lists_every_notebook_in_order():
+    "The home page's table links every lesson and appendix of nbs/, in course order, each once."
+    text = (ROOT / "nbs" / "index.ipynb").read_text(encoding="utf-8")
+    cells = json.loads(text)["cells"]
+    lessons = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("## The lessons"))
+    linked = re.findall(r"^\| *[0-9a-z]+ *\| *\[[^\]]+\]\(([^)]+\.ipynb)\)", lessons, flags=re.M)
+    notebooks = sorted(p.name for p in (ROOT / "nbs").glob("[0-9][0-9]*_*.ipynb"))
+    assert linked == notebooks
