@@ -9,16 +9,15 @@ over an axis, `reshape`, the fused `softmax_cross_entropy`, and `windows`/`conv2
 # %% auto #0
 __all__ = ['Tensor', 'as_tensor', 'softmax_cross_entropy', 'windows', 'conv2d']
 
-# %% ../nbs/23_differentiation_engine.ipynb #0ea13f74
+# %% ../nbs/23_differentiation_engine.ipynb #7a6ad18e
 from typing import Any, Callable
 
 import numpy as np
 
 from .activations import softmax
 from .conv import col2im, im2col
-from .core import NNFSError, get_dtype
+from .core import NNFSError, get_dtype, patch_to
 from .losses import class_indices
-from .model import patch_to
 
 # %% ../nbs/23_differentiation_engine.ipynb #238f0eaa
 class Tensor:

@@ -80,7 +80,7 @@ def to_torch(model: Model) -> Any:
                                     "followed by a Dense layer (for PyTorch's order)")
     return nn.Sequential(*mods).eval()
 
-# %% ../nbs/24_outside_the_course.ipynb #edd4671a
+# %% ../nbs/24_outside_the_course.ipynb #2bbfa686
 def from_torch(seq: Any) -> Model:
     """A finalized `Model` (no loss yet) with copies of the weights of `seq`, a
     Sequential; a module is accepted when `to_torch` writes it back as it was."""
@@ -94,20 +94,22 @@ def from_torch(seq: Any) -> Model:
         if name == "Unflatten" and not layers and m.dim == 1:
             shape = tuple(m.unflattened_size)[1:]            # (H, W) of the images
             continue
-        if name == "Linear":
-            layer = Dense(w.shape[1], w.shape[0], init="zeros", dtype=w.dtype)
-            rows = chw_order(pending, layer.n_inputs) if pending > 1 else ...
-            layer.weights[rows], pending = w.T, 0      # rows back in our order
-        elif name == "Conv2d":
-            pad = "valid" if m.padding in ("valid", (0, 0)) else "same"
-            layer = Conv2D(m.in_channels, m.out_channels, m.kernel_size, padding=pad,
-                           input_shape=None if layers else shape, init="zeros",
-                           dtype=w.dtype)
-            layer.weights[...], channels = w.transpose(2, 3, 1, 0), m.out_channels
-        elif name == "MaxPool2d": layer = MaxPool2D(m.kernel_size)
-        elif name == "Dropout": layer = Dropout(m.p)
-        elif name in simple: layer = simple[name]()
-        else: raise _refuse(m, "from_torch")
+        try:
+            if name == "Linear":
+                layer = Dense(w.shape[1], w.shape[0], init="zeros", dtype=w.dtype)
+                rows = chw_order(pending, layer.n_inputs) if pending > 1 else ...
+                layer.weights[rows], pending = w.T, 0      # rows back in our order
+            elif name == "Conv2d":
+                pad = "valid" if m.padding in ("valid", (0, 0)) else "same"
+                layer = Conv2D(m.in_channels, m.out_channels, m.kernel_size,
+                               padding=pad, input_shape=None if layers else shape,
+                               init="zeros", dtype=w.dtype)
+                layer.weights[...], channels = w.transpose(2, 3, 1, 0), m.out_channels
+            elif name == "MaxPool2d": layer = MaxPool2D(m.kernel_size)
+            elif name == "Dropout": layer = Dropout(m.p)
+            elif name in simple: layer = simple[name]()
+            else: raise _refuse(m, "from_torch")
+        except NNFSError as e: raise NNFSError(f"from_torch: {m!r}: {e}") from None
         if "bias" in p: layer.biases.flat[:] = p["bias"]
         if name == "Flatten": pending, channels = channels, 0
         layers.append(layer)
@@ -118,7 +120,7 @@ def from_torch(seq: Any) -> Model:
                             f"is {ours!r})")
     return model
 
-# %% ../nbs/24_outside_the_course.ipynb #d22b10ee
+# %% ../nbs/24_outside_the_course.ipynb #fd43488b
 def to_onnx(model: Model, path: str | os.PathLike, *, opset: int = 17) -> Any:
     """Write `model` as an ONNX graph at `path` (built with `onnx` alone); return it.
     "input" and "output" are those of `model.predict`; images are NCHW inside."""
@@ -135,8 +137,8 @@ def to_onnx(model: Model, path: str | os.PathLike, *, opset: int = 17) -> Any:
     x, in_rank = "input", 0
     for i, layer in enumerate(model.layers):
         kind, name = type(layer), f"layers.{i}"
-        if not in_rank and kind in (Dense, Conv2D, MaxPool2D, Flatten):   # rows or NHWC
-            in_rank = 2 if kind is Dense or getattr(layer, "input_shape", None) else 4
+        if not in_rank and kind in (Dense, Conv2D):      # the first layer with weights
+            in_rank = 4 if kind is Conv2D and layer.input_shape is None else 2
         if kind in (Conv2D, MaxPool2D) and not images:      # our NHWC -> ONNX's NCHW
             if kind is Conv2D and layer.input_shape is not None:
                 shape = np.array([-1, *layer.input_shape, layer.in_channels])
