@@ -317,3 +317,269 @@ def _check_22_4(answer: Any) -> None:
     if answer == 128 * 12 * 12 * 3 * 3 * 32 * 4:
         raise Wrong("with padding='same' the output keeps the input's 14x14 size")
     expect_close(answer, expected, "your number of bytes", rtol=0, atol=0.5)
+
+# %% ../nbs/94_exercises_20_24.ipynb #l23247f0ac1
+from .exercises import as_int, function_exercise
+
+# %% ../nbs/94_exercises_20_24.ipynb #l2324b7fc00
+def _l23_tensor() -> type:
+    "The engine's `Tensor` (lesson 23), imported when one of its exercises is checked."
+    from nnfs.autodiff import Tensor
+    return Tensor
+
+
+def _l23_made(out: Any, x: Any, what: str, how: str) -> None:
+    """`Wrong` unless `out` is a Tensor (the module's class or the lesson's own)
+    computed from `x`, that is with x among the tensors it depends on."""
+    if not (callable(getattr(out, "topological_order", None)) and hasattr(out, "data")):
+        raise Wrong(f"{what} is {_fmt(out)}, not a Tensor: {how}")
+    if not any(t is x for t in out.topological_order()):
+        raise Wrong(f"{what} is not computed from x (x is not in its graph), so x gets "
+                    f"no gradient: {how}")
+
+
+@exercise("23.1", "the backward rule of tanh",
+          hint="keep t = np.tanh(x.data); the rule receives g and returns a tuple with "
+               "one gradient per parent: (g * (1 - t ** 2),)")
+def _check_23_1(answer: Callable) -> int:
+    Tensor = _l23_tensor()
+    n = 0
+    for r in random_cases(10, seed=231):
+        shape = tuple(int(k) for k in r.integers(1, 5, size=int(r.integers(1, 3))))
+        a, g = 2 * r.standard_normal(shape), r.standard_normal(shape)
+        t = np.tanh(a)
+        x = Tensor(a.copy())
+        what = f"tanh(x) for x of shape {shape}"
+        out = call(answer, x, copies=False)
+        _l23_made(out, x, what, "return Tensor(data, (x,), rule, 'tanh')")
+        expect_close(out.data, t, f"{what}.data")
+        if out.backward_fn is None:
+            raise Wrong(f"{what} has no backward rule: give it a function of g as "
+                        "backward_fn")
+        if not isinstance(out.backward_fn(g), (tuple, list)):
+            raise Wrong("the backward rule must return a tuple with one gradient per "
+                        "parent, (gradient,): mind the comma")
+        out.backward(g)
+        right = g * (1 - t ** 2)
+        for wrong, message in (
+                (g * (1 - t), "the derivative of tanh is 1 - tanh(x)**2, squared"),
+                (g * (1 - a ** 2), "the derivative uses the output tanh(x), not x"),
+                (1 - t ** 2, "the rule must multiply by g, the gradient it receives")):
+            if np.allclose(x.grad, wrong) and not np.allclose(wrong, right):
+                raise Wrong(f"x.grad after {what}.backward(g): {message}")
+        expect_close(x.grad, right, f"x.grad after {what}.backward(g)")
+        n += 1
+    return n
+
+# %% ../nbs/94_exercises_20_24.ipynb #l2324974b29
+def _l23_graphs(Tensor: type) -> list:
+    "Graphs to sort: a lone leaf, tensors used twice, a deep chain, random graphs."
+    a, b = Tensor(np.array([1.0, 2.0])), Tensor(np.array([3.0, -1.0]))
+    h = a * b
+    deep = a
+    for _ in range(120):
+        deep = deep * 1.5 + b
+    graphs = [Tensor(1.0), (a * b).sum(), (h * h).sum(), (h * h + h * a).sum(),
+              deep.sum()]
+    for r in random_cases(12, seed=232):
+        nodes = [Tensor(r.standard_normal(2)) for _ in range(int(r.integers(1, 4)))]
+        for _ in range(int(r.integers(1, 30))):
+            i, j = (int(k) for k in r.integers(len(nodes), size=2))
+            product = r.random() < 0.5
+            nodes.append(nodes[i] * nodes[j] if product else nodes[i] + nodes[j])
+        graphs.append(nodes[-1].sum())
+    return graphs
+
+
+def _l23_sort_problem(got: Any, wanted: list, what: str) -> str | None:
+    "What is wrong with the list `got` as a topological order of `wanted`'s tensors."
+    tensors = isinstance(got, (list, tuple)) and all(hasattr(t, "parents") for t in got)
+    if not tensors:
+        return f"{what} returned {_fmt(got)}: expected a list of Tensors"
+    count: dict[int, int] = {}
+    for t in got:
+        count[id(t)] = count.get(id(t), 0) + 1
+    twice = [t for t in got if count[id(t)] > 1]
+    if twice:
+        return (f"{what}: {twice[0]!r} is listed {count[id(twice[0])]} times; listed "
+                "twice, a tensor would pass its gradient on twice")
+    inside = {id(t) for t in wanted}
+    missing = [t for t in wanted if id(t) not in count]
+    if missing or len(got) != len(wanted):
+        t = missing[0] if missing else next(t for t in got if id(t) not in inside)
+        where = "missing" if missing else "not in the graph"
+        return (f"{what}: the list has {len(got)} tensors, the graph {len(wanted)} "
+                f"({t!r} is {where})")
+    position = {id(t): i for i, t in enumerate(got)}
+    for t in got:
+        early = [p for p in t.parents if position[id(p)] > position[id(t)]]
+        if early:
+            return (f"{what}: {t!r} comes before its parent {early[0]!r}; reversed, "
+                    "the parent would pass on its gradient before receiving it")
+    return None
+
+
+@exercise("23.2", "a topological sort",
+          hint="visit a tensor's parents before appending the tensor itself, and skip "
+               "a tensor you have already visited (keep a set of their id())")
+def _check_23_2(answer: Callable) -> int:
+    graphs = _l23_graphs(_l23_tensor())
+    for root in graphs:
+        wanted = root.topological_order()
+        what = f"topological_sort of a graph of {len(wanted)} tensors"
+        problem = _l23_sort_problem(call(answer, root, copies=False), wanted, what)
+        if problem:
+            raise Wrong(problem)
+    return len(graphs)
+
+# %% ../nbs/94_exercises_20_24.ipynb #l2324470259
+def _l23_tied(X: np.ndarray, W: np.ndarray, uses: str = "both") -> np.ndarray:
+    """The gradient of mean((relu(X W) W.T - X)**2) with respect to W: of both uses of
+    W, or of one of them."""
+    Z = X @ W
+    H = np.maximum(Z, 0)
+    dR = 2 * (H @ W.T - X) / X.size
+    encoder, decoder = X.T @ ((dR @ W) * (Z > 0)), dR.T @ H
+    return {"both": encoder + decoder, "encoder": encoder, "decoder": decoder}[uses]
+
+
+def _l23_tied_cases() -> list:
+    cases = []
+    for r in random_cases(12, seed=233):
+        n, d = int(r.integers(1, 8)), int(r.integers(2, 6))
+        k = int(r.integers(1, d))
+        cases.append((r.standard_normal((n, d)), r.standard_normal((d, k))))
+    return cases
+
+
+function_exercise(
+    "23.3", "the gradient of a weight used twice", reference=_l23_tied,
+    cases=_l23_tied_cases,
+    hint="compute the gradient of each use of W as if it were a matrix of its own, "
+         "then add the two; for the second use, R = H @ W.T gives (H.T @ dR).T, "
+         "with dR = 2 R / R.size",
+    describe=lambda X, W: f"tied_gradient(X of shape {X.shape}, W of shape {W.shape})",
+    mistakes=[(lambda X, W: _l23_tied(X, W, "encoder"),
+               "that is the gradient of the first use only (X @ W); W is used twice"),
+              (lambda X, W: _l23_tied(X, W, "decoder"),
+               "that is the gradient of the second use only (H @ W.T); W is used "
+               "twice"),
+              (lambda X, W: _l23_tied(X, W) * X.shape[1],
+               "the mean is over all entries of R (X.size), not over the samples")],
+    rtol=1e-7, atol=1e-10)
+
+# %% ../nbs/94_exercises_20_24.ipynb #l23247e5710
+def _l23_layer_norm(a: np.ndarray, eps: float) -> np.ndarray:
+    c = a - a.mean(axis=1, keepdims=True)
+    return c / np.sqrt((c ** 2).mean(axis=1, keepdims=True) + eps)
+
+
+def _l23_detached_grad(a: np.ndarray, eps: float, P: np.ndarray) -> np.ndarray:
+    "The gradient a layer norm gets when its mean is taken as a constant (the mistake)."
+    x = _l23_tensor()(a.copy())
+    c = x - a.mean(axis=1, keepdims=True)
+    ((c / ((c ** 2).mean(axis=1, keepdims=True) + eps) ** 0.5) * P).sum().backward()
+    return x.grad
+
+
+@exercise("23.4", "layer normalization from the engine's operations",
+          hint="centered = x - x.mean(axis=1, keepdims=True) keeps the mean in the "
+               "graph; divide by ((centered ** 2).mean(axis=1, keepdims=True) + eps) "
+               "** 0.5")
+def _check_23_4(answer: Callable) -> int:
+    from nnfs.gradcheck import numerical_gradient
+
+    Tensor = _l23_tensor()
+    n = 0
+    for r in random_cases(10, seed=234):
+        shape = (int(r.integers(1, 5)), int(r.integers(2, 7)))
+        eps = float(r.choice([1e-5, 0.1, 1.0]))
+        a = r.uniform(0.5, 3) * r.standard_normal(shape) + r.uniform(-2, 2)
+        P = r.standard_normal(shape)
+        x = Tensor(a.copy())
+        what = f"layer_norm(x, eps={eps:g}) for x of shape {shape}"
+        out = call(answer, x, eps, copies=False)
+        _l23_made(out, x, what, "compute it from x with the engine's operations")
+        expect_close(out.data, _l23_layer_norm(a, eps), f"{what}.data",
+                     rtol=1e-6, atol=1e-9)
+        out.backward(P)
+        def value(v: np.ndarray) -> float:
+            return float((_l23_layer_norm(v, eps) * P).sum())
+        right = numerical_gradient(value, a)
+        detached = _l23_detached_grad(a, eps, P)
+        if np.allclose(x.grad, detached) and not np.allclose(detached, right, atol=1e-6):
+            raise Wrong(f"x.grad after {what}.backward(P) treats the mean as a "
+                        "constant: subtract x.mean(...), a Tensor, so the engine sees "
+                        "that the mean depends on x")
+        expect_close(x.grad, right, f"x.grad after {what}.backward(P)",
+                     rtol=1e-5, atol=1e-7)
+        n += 1
+    return n
+
+# %% ../nbs/94_exercises_20_24.ipynb #l2324c59ee1
+def _l24_chw(X: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    images = X.reshape(len(X), height, width, channels)
+    return images.transpose(0, 3, 1, 2).reshape(len(X), -1)
+
+
+def _l24_chw_cases() -> list:
+    cases = [(np.arange(24.0).reshape(1, 24), 2, 3, 4),
+             (np.arange(12.0).reshape(2, 6), 2, 3, 1)]
+    for r in random_cases(12, seed=241):
+        n, h, w, c = (int(k) for k in r.integers(1, 5, size=4))
+        cases.append((r.standard_normal((n, h * w * (c + 1))), h, w, c + 1))
+    return cases
+
+
+def _l24_swapped(X: np.ndarray, h: int, w: int, c: int) -> np.ndarray:
+    return X.reshape(len(X), h, w, c).transpose(0, 3, 2, 1).reshape(len(X), -1)
+
+
+function_exercise(
+    "24.1", "flat rows in PyTorch's order", reference=_l24_chw, cases=_l24_chw_cases,
+    hint="reshape each row to the image it is, (N, height, width, channels); move the "
+         "channels first with transpose(0, 3, 1, 2); flatten each image to one row",
+    describe=lambda X, h, w, c: (f"to_chw_rows(X of shape {X.shape}, height={h}, "
+                                 f"width={w}, channels={c})"),
+    mistakes=[(lambda X, h, w, c: X,
+               "these are still our rows, in HWC order (a reshape alone moves no "
+               "number): with several channels PyTorch reads them in another order"),
+              (_l24_swapped, "the channels come first, but then the columns came "
+               "before the rows: keep rows, then columns")],
+    rtol=0, atol=0)
+
+
+def _l24_pads_mistake(got: list, kh: int, kw: int) -> str | None:
+    "The typical mistake `got` makes, if it is one."
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    if got == [top, kh - 1 - top, left, kw - 1 - left]:
+        return ("ONNX lists the starts of the two axes (top, left) first, then their "
+                "ends (bottom, right)")
+    if got == [kh - 1 - top, kw - 1 - left, top, left]:
+        return ("an even kernel's extra row and column of zeros go after the image "
+                "(bottom, right), as in Conv2D and PyTorch")
+    return None
+
+
+@exercise("24.2", "ONNX's pads for 'same' padding",
+          hint="kh - 1 rows of zeros in all, (kh - 1) // 2 of them on top and the rest "
+               "at the bottom (the same for columns); ONNX lists the starts of both "
+               "axes first, then the ends")
+def _check_24_2(answer: Callable) -> int:
+    n = 0
+    for kh in range(1, 8):
+        for kw in range(1, 8):
+            top, left = (kh - 1) // 2, (kw - 1) // 2
+            expected = [top, left, kh - 1 - top, kw - 1 - left]
+            what = f"onnx_pads({kh}, {kw})"
+            got = call(answer, kh, kw)
+            if not isinstance(got, (list, tuple)) or len(got) != 4:
+                raise Wrong(f"{what} returned {_fmt(got)}: expected a list of four "
+                            "numbers")
+            got = [as_int(v, what) for v in got]
+            if got != expected:
+                mistake = _l24_pads_mistake(got, kh, kw)
+                raise Wrong(f"{what} is {got}: {mistake or 'that is not right'}",
+                            expected)
+            n += 1
+    return n
