@@ -105,7 +105,7 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 _KEY = re.compile(r"^(\w+)\.(\d+)$")
 
-# %% ../nbs/90_exercises.ipynb #2345b284
+# %% ../nbs/90_exercises.ipynb #989d86ce
 _GROUPS = {"exercises_00_06": range(0, 7), "exercises_07_13": range(7, 14),
            "exercises_14_19": range(14, 20), "exercises_20_24": range(20, 25)}
 
@@ -131,8 +131,8 @@ def exercise(key: str, title: str, hint: str = "", expected: Any = None,
     exercise, and the `time_limit` of the whole check in seconds. The same definition
     run again (a notebook cell run twice) replaces itself; another one is an error."""
     if not _KEY.match(key):
-        raise ValueError(f"an exercise key is a lesson and a number, such as '08.2'; "
-                         f"got {key!r}")
+        raise ValueError("an exercise key is a lesson and a number, such "
+                         f"as '08.2'; got {key!r}")
 
     def register(checker: Callable) -> Callable:
         old = _REGISTRY.get(key)
@@ -347,7 +347,7 @@ def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
                     "from a new generator)")
     return results[0]
 
-# %% ../nbs/90_exercises.ipynb #8d22af40
+# %% ../nbs/90_exercises.ipynb #aea1003b
 def _fmt(x: Any, short: bool = False) -> str:
     "A short, readable rendering of a value for a verdict."
     if isinstance(x, np.ndarray):
@@ -385,8 +385,8 @@ def as_array(got: Any, what: str, dtype: Any = float) -> np.ndarray:
     except (TypeError, ValueError, OverflowError):
         out = np.array(None)
     if out.dtype == object:
-        raise Wrong(f"{what} is {_fmt(got)}, which is not a number or an array of "
-                    "numbers")
+        raise Wrong(f"{what} is {_fmt(got)}, which is not a number "
+                    "or an array of numbers")
     return out
 
 
@@ -471,8 +471,8 @@ def expect_equal(got: Any, expected: Any, what: str = "the result") -> None:
         numbers = expected.dtype.kind in "biuf"  # compared as floats: 1.5 is not 1
         g = as_array(got, what, dtype=float if numbers else None)
         if g.shape != expected.shape:
-            raise Wrong(f"{what} has shape {g.shape}, not the expected shape "
-                        f"{expected.shape}", expected)
+            raise Wrong(f"{what} has shape {g.shape}, not the expected "
+                        f"shape {expected.shape}", expected)
         if not np.array_equal(g, expected.astype(float) if numbers else expected):
             shown = np.asarray(got) if isinstance(got, (list, tuple, np.ndarray)) else g
             raise Wrong(f"{what} is {_fmt(shown)}, which is not right", expected)
@@ -485,8 +485,8 @@ def expect_equal(got: Any, expected: Any, what: str = "the result") -> None:
     elif isinstance(expected, dict):
         keys = sorted(map(str, expected))
         if not isinstance(got, dict) or sorted(map(str, got)) != keys:
-            raise Wrong(f"{what} should be a dict with the keys {keys}, got "
-                        f"{_fmt(got)}", expected)
+            raise Wrong(f"{what} should be a dict with the keys "
+                        f"{keys}, got {_fmt(got)}", expected)
         for k in expected:
             expect_equal(got[k], expected[k], f"{what}[{k!r}]")
     elif not _equal_value(got, expected, what):
@@ -636,7 +636,7 @@ def not_attempted(answer: Any) -> bool:
         return not own or any(_placeholder(v) for v in own)
     return _placeholder(answer)
 
-# %% ../nbs/90_exercises.ipynb #0fce0b1b
+# %% ../nbs/90_exercises.ipynb #01fd93f5
 @dataclass(frozen=True)
 class Verdict:
     "The result of grading: `status` 'passed', 'wrong', 'not attempted' or 'error'."
@@ -680,8 +680,8 @@ _SESSION: list[tuple[str, str]] = []  # (key, status) of every `check` in this s
 _STOPPED = {  # what the learner's code did instead of returning, in plain words
     _Timeout: "your code ran for more than {limit:g} seconds and was stopped: is there "
               "a loop that never ends?",
-    KeyboardInterrupt: "the check was interrupted before it finished (your code was "
-                       "still running)",
+    KeyboardInterrupt: "the check was interrupted before it finished (your "
+                       "code was still running)",
     SystemExit: "your code called exit() (or sys.exit()), which stops the notebook",
     RecursionError: "your code called itself without end (RecursionError)"}
 
@@ -725,8 +725,8 @@ def grade(key: Any, answer: Any, *, strict: bool = False) -> Verdict:
                               f"{lesson} are: {known}")
     elif _tampered():
         verdict = _error(key, f"{_tampered()} in this session, so the check cannot "
-                              "trust its comparisons: restart the kernel and run the "
-                              "lesson again", _REGISTRY[key].title)
+                              "trust its comparisons: restart the kernel and "
+                              "run the lesson again", _REGISTRY[key].title)
     else:
         verdict = _verdict(_REGISTRY[key], answer)
         if verdict.passed and _tampered():  # the learner's code replaced something
@@ -756,7 +756,7 @@ function_exercise(
     hint="multiply the number by itself",
     mistakes=[(lambda x: 2 * x, "that is twice the number, not its square")])
 
-# %% ../nbs/90_exercises.ipynb #1d8491c3
+# %% ../nbs/90_exercises.ipynb #4bca738c
 _DETAILS = re.compile(r"\A<details>.*?```python\n(.*?)\n```", re.S)
 _CHECKED = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
 
@@ -827,8 +827,8 @@ def references(lesson: str, namespace: dict) -> None:
         verdicts = _run_reference(key, refs[key], namespace)
         checked = [v.key for v in verdicts]
         assert checked == [key], f"the reference of {key} checks {checked}, not it once"
-        assert verdicts[0].passed, (f"the reference of {key} fails:\n"
-                                    f"{verdicts[0].text(reveal=True)}")
+        assert verdicts[0].passed, (f"the reference of {key} "
+                                    f"fails:\n{verdicts[0].text(reveal=True)}")
 
 
 check.references = references

@@ -325,7 +325,7 @@ value_exercise(
     mistakes=[(1 / _L10_RATIO, "that is the corrected step divided by the "
                                "uncorrected one: turn it around")])
 
-# %% ../nbs/92_exercises_07_13.ipynb #731fd7f5
+# %% ../nbs/92_exercises_07_13.ipynb #232c327a
 def _l10_run(opt: Any, grads: np.ndarray) -> np.ndarray:
     layer = _Params(np.zeros((1, grads.shape[1])))
     for g in grads:
@@ -345,8 +345,8 @@ def _check_10_2(answer: Callable) -> int:
     n = 0
     for k, r in enumerate(random_cases(8, seed=102)):
         grads = r.standard_normal((int(r.integers(1, 30)), int(r.integers(1, 7))))
-        what = (f"run({_L10_MAKERS[k % 4]()!r}, {len(grads)} gradients of length "
-                f"{grads.shape[1]})")
+        what = (f"run({_L10_MAKERS[k % 4]()!r}, {len(grads)} gradients of "
+                f"length {grads.shape[1]})")
         expected = _l10_run(_L10_MAKERS[k % 4](), grads)
         got = as_array(call(answer, _L10_MAKERS[k % 4](), grads, may_change=(0,)), what)
         expect_close(got.ravel() if got.size == expected.size else got, expected, what,

@@ -28,7 +28,7 @@ from .exercises import (Wrong, _fmt, as_array, as_number, call,
                             function_exercise, items, method, random_cases,
                             same_draws, value_exercise)
 
-# %% ../nbs/93_exercises_14_19.ipynb #a4ce3c99
+# %% ../nbs/93_exercises_14_19.ipynb #45724e14
 def _l14_models() -> list[tuple]:
     models = []
     for sizes in ([2, 128, 3], [1, 64, 64, 1], [5, 1], [3, 7, 2, 4]):
@@ -50,7 +50,7 @@ function_exercise(
     "14.1", "count a model's trainable "
             "numbers", reference=_l14_count, cases=_l14_models,
     rtol=0, atol=0,
-    describe=lambda m: f"n_parameters of a model with the layers "
+    describe=lambda m: "n_parameters of a model with the layers "
                        f"{[type(layer).__name__ for layer in m.layers]}",
     hint="add up the sizes of the arrays that each layer's parameters() returns",
     mistakes=[(lambda m: sum(layer.weights.size for layer in m.trainable_layers),
@@ -58,8 +58,8 @@ function_exercise(
 
 choice_exercise(
     "14.2", "fused against chained softmax gradients", answer="b", options="abc",
-    hint="are the two gradients equal as formulas? Are they computed by the same float "
-         "operations?",
+    hint="are the two gradients equal as formulas? Are they computed by the "
+         "same float operations?",
     why={"a": "compare what the formulas say with what float32 arithmetic does",
          "c": "compare what the formulas say with what float32 arithmetic does"})
 
@@ -70,7 +70,7 @@ choice_exercise(
               "whatever the weights",
          "c": "think about which of the two modes draws a mask"})
 
-# %% ../nbs/93_exercises_14_19.ipynb #390555cd
+# %% ../nbs/93_exercises_14_19.ipynb #c9e5fc2e
 _L15_CODES = (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E)
 
 
@@ -80,9 +80,8 @@ def _l15_header(code: int, shape: tuple) -> bytes:
 
 
 @exercise("15.1", "read an IDX header: type code and shape",
-          hint="byte 2 is the type code and byte 3 the number of "
-               "dimensions d; then come d "
-               "big-endian unsigned 32-bit sizes")
+          hint="byte 2 is the type code and byte 3 the number of dimensions d; then "
+               "come d big-endian unsigned 32-bit sizes")
 def _check_15_1(answer: Callable) -> int:
     cases = [(0x08, (60000, 28, 28)), (0x08, (10000,)), (0x0D, (1,)),
              (0x0E, (2**32 - 1, 0, 3)), (0x09, (256, 1))]
@@ -99,7 +98,7 @@ def _check_15_1(answer: Callable) -> int:
         expect_equal((got[0], tuple(got[1])), (code, shape), what)
     return len(cases)
 
-# %% ../nbs/93_exercises_14_19.ipynb #3f4d2b3e
+# %% ../nbs/93_exercises_14_19.ipynb #b787a181
 def _l15_arrays() -> list[tuple]:
     arrays = [np.array([1.5], np.float32), np.zeros((0, 4), np.float32),
               np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5,
@@ -117,9 +116,8 @@ def _l15_idx(a: np.ndarray) -> bytes:
 
 
 @exercise("15.2", "write a float32 array as a raw IDX file",
-          hint="a 4-byte header (0, 0, the type code 0x0D, the number "
-               "of dimensions), the "
-               "sizes as big-endian 32-bit numbers, then the values "
+          hint="a 4-byte header (0, 0, the type code 0x0D, the number of dimensions), "
+               "the sizes as big-endian 32-bit numbers, then the values "
                "as big-endian float32")
 def _check_15_2(answer: Callable) -> int:
     for a in _l15_arrays():
@@ -130,15 +128,13 @@ def _check_15_2(answer: Callable) -> int:
             n = next((i for i, (x, y) in enumerate(zip(got, want)) if x != y),
                      min(len(got), len(want)))
             little = bytes(got) == want[: 4 + 4 * a.ndim] + a.astype("<f4").tobytes()
-            raise Wrong(f"for an array of shape {a.shape} your "
-                        f"{len(got)} bytes differ from "
-                        f"the expected {len(want)} (first difference at "
-                        f"byte {n}; the header "
-                        f"has {4 + 4 * a.ndim} bytes)"
+            raise Wrong(f"for an array of shape {a.shape} your {len(got)} bytes differ "
+                        f"from the expected {len(want)} (first difference at byte {n}; "
+                        f"the header has {4 + 4 * a.ndim} bytes)"
                         + ("; the values must be big-endian ('>f4')" if little else ""))
     return len(_l15_arrays())
 
-# %% ../nbs/93_exercises_14_19.ipynb #d5c8ac39
+# %% ../nbs/93_exercises_14_19.ipynb #ac4d5802
 def _l15_batches() -> list[tuple]:
     batches = [np.zeros((2, 3, 3), np.uint8), np.full((1, 4, 4), 255, np.uint8),
                np.array([[[0, 255], [128, 1]]], np.uint8)]
@@ -158,13 +154,13 @@ function_exercise(
     "15.3", "mean input under two scalings, and the background fraction",
     reference=_l15_stats, cases=_l15_batches, rtol=1e-6, atol=1e-9,
     describe=lambda x: f"scale_stats of images {_fmt(x.reshape(len(x), -1)[0])}...",
-    hint="convert to float first (uint8 arithmetic wraps around); the "
-         "background is where "
-         "the raw pixel is exactly 0",
+    hint="convert to float first (uint8 arithmetic wraps around); the background is "
+         "where the raw pixel is exactly 0",
     mistakes=[(lambda x: _l15_stats(x)[::-1], "the three numbers are in the other "
-               "order: (mean in [0, 1], mean in [-1, 1], background fraction)")])
+                                              "order: (mean in [0, 1], mean in [-1, "
+                                              "1], background fraction)")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #eea8f2ed
+# %% ../nbs/93_exercises_14_19.ipynb #13614e4d
 def _l15_split_cases() -> list[tuple]:
     cases = [(np.array([0, 1, 0, 1, 2, 2, 2]), 1), (np.repeat(np.arange(3), 4), 4),
              (np.array([5, 5, 7]), 0)]
@@ -186,9 +182,8 @@ def _check_15_4(answer: Callable) -> int:
         counts = {int(c): int(np.sum(y[va.astype(int)] == c)) for c in np.unique(y)}
         wrong = any(v != per_class for v in counts.values())
         if wrong or len(va) != per_class * len(counts):
-            raise Wrong(f"{what}: your validation set has these counts "
-                        f"per class: {counts}; "
-                        f"{per_class} of each were asked for")
+            raise Wrong(f"{what}: your validation set has these counts per class: "
+                        f"{counts}; {per_class} of each were asked for")
         if sorted(np.r_[tr, va].tolist()) != list(range(len(y))):
             raise Wrong(f"{what}: every index must be in exactly one of the two parts")
     y = np.repeat(np.arange(4), 50)
@@ -197,12 +192,11 @@ def _check_15_4(answer: Callable) -> int:
         val = items(call(answer, y, 5, np.random.default_rng(s)), 2, "a pair")[1]
         draws.add(tuple(np.sort(as_array(val, "the validation indices"))))
     if len(draws) == 1:
-        raise Wrong("four different generators gave the same "
-                    "validation set: draw it with "
-                    "rng")
+        raise Wrong("four different generators gave the same validation "
+                    "set: draw it with rng")
     return len(_l15_split_cases()) + 1
 
-# %% ../nbs/93_exercises_14_19.ipynb #00cbc827
+# %% ../nbs/93_exercises_14_19.ipynb #c37ea46f
 def _l16_steps_cases() -> list[tuple]:
     cases = [(50000, 128), (50000, 32), (50000, 512), (1280, 128), (1, 1), (5, 10),
              (129, 128), (7, None)]
@@ -214,14 +208,12 @@ function_exercise(
     "16.1", "steps per epoch", cases=_l16_steps_cases, rtol=0, atol=0,
     reference=lambda n, b: 1 if b is None else -(-n // b),
     describe=lambda n, b: f"steps_per_epoch({n}, {b})",
-    hint="the last batch may be smaller and still counts as a step; "
-         "batch_size=None is one "
-         "batch of everything",
-    mistakes=[(lambda n, b: 1 if b is None else n // b, "the last, smaller batch is a "
-                                                        "step "
-               "too: round up")])
+    hint="the last batch may be smaller and still counts as a step; batch_size=None is "
+         "one batch of everything",
+    mistakes=[(lambda n, b: 1 if b is None else n // b, "the last, smaller batch is "
+                                                        "a step too: round up")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #abb70288
+# %% ../nbs/93_exercises_14_19.ipynb #35e7134c
 @exercise("16.2", "the batches of one shuffled epoch",
           hint="draw one permutation of 0..n-1 from rng, then cut it into consecutive "
                "pieces of batch_size")
@@ -236,9 +228,8 @@ def _check_16_2(answer: Callable) -> int:
         sizes = [len(p) for p in parts]
         want = [b] * (n // b) + ([n % b] if n % b else [])
         if sizes != want:
-            raise Wrong(f"{what} gave batches of sizes {sizes}, not "
-                        f"pieces of {b} with a "
-                        "shorter last one")
+            raise Wrong(f"{what} gave batches of sizes {sizes}, not pieces of {b} "
+                        "with a shorter last one")
         if sorted(np.concatenate(parts).tolist()) != list(range(n)):
             raise Wrong(f"{what}: together the batches must hold each "
                         f"index 0..{n - 1} once")
@@ -252,7 +243,7 @@ def _check_16_2(answer: Callable) -> int:
                     "all n indices, then cut")
     return len(cases) + 1
 
-# %% ../nbs/93_exercises_14_19.ipynb #d7c42ad9
+# %% ../nbs/93_exercises_14_19.ipynb #b1fd67e3
 value_exercise(
     "16.3", "after how many steps decay halves the learning rate", answer=1000,
     what="your number of steps",
@@ -263,12 +254,12 @@ value_exercise(
 choice_exercise(
     "16.4", "running mean of the epoch or loss of the final weights", answer="b",
     options="ab",
-    hint="the running mean includes batches seen with the older weights of the early "
-         "epoch",
+    hint="the running mean includes batches seen with the older "
+         "weights of the early epoch",
     why={"a": "think about which weights each batch of the running "
               "mean was computed with"})
 
-# %% ../nbs/93_exercises_14_19.ipynb #0c5c60aa
+# %% ../nbs/93_exercises_14_19.ipynb #3bcc8ab9
 def _l17_cms() -> list[np.ndarray]:
     "Confusion matrices: small ones, one with a class never predicted, random ones."
     cms = [np.array([[5, 1], [2, 8]]), np.array([[3, 0, 1], [0, 0, 0], [2, 0, 4]]),
@@ -288,13 +279,13 @@ function_exercise(
     "17.1", "precision of every class", reference=_l17_precision,
     cases=lambda: [(cm,) for cm in _l17_cms()], equal_nan=True, rtol=1e-6, atol=0,
     describe=lambda cm: f"precision of the confusion matrix {_fmt(cm)}",
-    hint="read the matrix by columns: a column holds every image "
-         "predicted as its class; "
-         "a class never predicted gets NaN",
+    hint="read the matrix by columns: a column holds every image predicted as its "
+         "class; a class never predicted gets NaN",
     mistakes=[(lambda cm: np.diag(cm) / cm.sum(axis=1), "that reads the matrix by rows "
-               "(the recall, or per-class accuracy), not by columns")])
+                                                        "(the recall, or per-class "
+                                                        "accuracy), not by columns")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #bc81c05e
+# %% ../nbs/93_exercises_14_19.ipynb #e765a95c
 def _l17_topk_cases() -> list[tuple]:
     cases = []
     for r in random_cases(8, seed=172):
@@ -315,13 +306,13 @@ function_exercise(
     "17.2", "top-k accuracy", reference=_l17_topk, cases=_l17_topk_cases, rtol=1e-6,
     atol=0, describe=lambda p, y, k: f"top_k_accuracy with k={k} on {len(p)} rows of "
                                      f"{p.shape[1]} classes",
-    hint="np.argsort(probs, axis=1) orders each row's classes from "
-         "the least to the most "
-         "probable; a row counts when its label is among the last k",
+    hint="np.argsort(probs, axis=1) orders each row's classes from the least to the "
+         "most probable; a row counts when its label is among the last k",
     mistakes=[(lambda p, y, k: _l17_topk(-p, y, k), "those are the k least probable "
-               "classes, not the k most probable")])
+                                                    "classes, not the k most "
+                                                    "probable")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #2cd1a632
+# %% ../nbs/93_exercises_14_19.ipynb #f055d9fa
 def _l17_groups(cm: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     out = np.zeros((n_groups, n_groups))
     k = len(cm)
@@ -342,17 +333,16 @@ def _l17_group_cases() -> list[tuple]:
 function_exercise(
     "17.3", "the confusion matrix of groups of classes", reference=_l17_groups,
     cases=_l17_group_cases, rtol=0, atol=0,
-    describe=lambda cm, g, n: "your group matrix for groups "
-                              f"{g.tolist()} of the matrix "
-                              f"{_fmt(cm)}",
-    hint="entry [a, b] of the group matrix adds up the entries [i, j] "
-         "of the class matrix "
-         "with class i in group a and class j in group b",
+    describe=lambda cm, g, n: f"your group matrix for groups {g.tolist()} of "
+                              f"the matrix {_fmt(cm)}",
+    hint="entry [a, b] of the group matrix adds up the entries [i, j] of the class "
+         "matrix with class i in group a and class j in group b",
     mistakes=[(lambda cm, g, n: _l17_groups(cm, g, n).T, "rows and columns are "
-                                                         "swapped: "
-               "rows are true groups, columns predicted ones")])
+                                                         "swapped: rows are true "
+                                                         "groups, columns predicted "
+                                                         "ones")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #42d56c7e
+# %% ../nbs/93_exercises_14_19.ipynb #fa7866c3
 def _npz_case(folder: str, rng: np.random.Generator, i: int) -> tuple[str, dict]:
     "An .npz file of arrays of random names, dtypes and shapes, and what it holds."
     dtypes = ["float32", "float64", "uint8", "int16", ">f4"]
@@ -376,8 +366,8 @@ def _check_18_1(answer: Callable) -> int:
             got = call(answer, path)
             if not isinstance(got, dict):
                 raise Wrong(f"array_headers returned {_fmt(got)}, not a dict")
-            expect_equal(sorted(got), sorted(want), f"the names of a file holding "
-                                                    f"{sorted(want)}")
+            expect_equal(sorted(got), sorted(want), "the names of a file "
+                                                    f"holding {sorted(want)}")
             for name, (dtype, shape) in want.items():
                 pair = items(got[name], 2, f"a (dtype, shape) pair for {name!r}")
                 try:
@@ -385,13 +375,12 @@ def _check_18_1(answer: Callable) -> int:
                 except TypeError:
                     same = False
                 if not same:
-                    raise Wrong(f"the dtype of {name!r} is "
-                                f"{_fmt(pair[0])}, not what the "
-                                "file holds")
+                    raise Wrong(f"the dtype of {name!r} is {_fmt(pair[0])}, "
+                                "not what the file holds")
                 expect_equal(tuple(pair[1]), shape, f"the shape of {name!r}")
     return 12
 
-# %% ../nbs/93_exercises_14_19.ipynb #11db7770
+# %% ../nbs/93_exercises_14_19.ipynb #09f647b5
 def _l18_model(answer: type, alpha: float, rng: np.random.Generator) -> Model:
     layers = [Dense(5, 3, rng=rng), call(answer, alpha), Dense(3, 2, rng=rng),
               Softmax()]
@@ -399,10 +388,9 @@ def _l18_model(answer: type, alpha: float, rng: np.random.Generator) -> Model:
 
 
 @exercise("18.2", "a saveable LeakyReLU layer",
-          hint="forward: x where x > 0, alpha * x elsewhere; "
-               "backward: dvalues times that "
-               "slope; config() returns {'alpha': alpha}; decorate the class with "
-               "@register_layer")
+          hint="forward: x where x > 0, alpha * x elsewhere; backward: dvalues times "
+               "that slope; config() returns {'alpha': alpha}; decorate the class "
+               "with @register_layer")
 def _check_18_2(answer: Any) -> int:
     if not isinstance(answer, type):
         raise Wrong(f"expected the class LeakyReLU, got {_fmt(answer)}")
@@ -429,9 +417,9 @@ def _check_18_2(answer: Any) -> int:
                 save_model(model, f"{folder}/m.npz")
             except NNFSError as e:
                 if "not registered" in str(e):
-                    raise Wrong(f"save_model refuses {answer.__name__}: "
-                                "it is not registered "
-                                "(decorate the class with @register_layer)") from None
+                    raise Wrong(f"save_model refuses {answer.__name__}: it is not "
+                                "registered (decorate the class "
+                                "with @register_layer)") from None
                 raise Wrong(f"save_model refuses your layer: {e}") from None
             back_model = load_model(f"{folder}/m.npz")
         expect_close(getattr(back_model.layers[1], "alpha", None), alpha,
@@ -441,7 +429,7 @@ def _check_18_2(answer: Any) -> int:
     expect_close(getattr(call(answer), "alpha", None), 0.01, "the default alpha")
     return 6
 
-# %% ../nbs/93_exercises_14_19.ipynb #be04be35
+# %% ../nbs/93_exercises_14_19.ipynb #55fa70e8
 def _l18_build(seed: int) -> Model:
     r = np.random.default_rng(seed)
     layers = [Dense(4, 8, rng=r, weight_scale=0.5), ReLU(),
@@ -452,9 +440,8 @@ def _l18_build(seed: int) -> Model:
 
 
 @exercise("18.3", "resume training from a saved model",
-          hint="load_model restores the optimizer saved with the "
-               "model; then train as the "
-               "exercise says: the epochs, batches of 32, no progress "
+          hint="load_model restores the optimizer saved with the model; then train as "
+               "the exercise says: the epochs, batches of 32, no progress "
                "bar, the shuffling rng")
 def _check_18_3(answer: Callable) -> int:
     for rng in random_cases(3, seed=183):
@@ -468,25 +455,22 @@ def _check_18_3(answer: Callable) -> int:
             got = call(answer, f"{folder}/m.npz", X, y, 2)
         steps = getattr(getattr(got, "optimizer", None), "iterations", None)
         if steps != straight.optimizer.iterations:
-            raise Wrong(f"the optimizer made {steps} steps in total, "
-                        "the uninterrupted run "
-                        f"{straight.optimizer.iterations}: was its state "
-                        "loaded, and were the "
-                        "epochs and the batch size right?")
+            raise Wrong(f"the optimizer made {steps} steps in total, the uninterrupted "
+                        f"run {straight.optimizer.iterations}: was its state loaded, "
+                        "and were the epochs and the batch size right?")
         expect_close(got.layers[0].weights, straight.layers[0].weights,
                      "the first layer's weights", rtol=0, atol=0)
     return 3
 
 choice_exercise(
     "18.4", "what a crash during save leaves behind", answer="b", options="abcd",
-    hint="the new file is written under a temporary name and renamed "
-         "over the old one only "
-         "when it is complete",
+    hint="the new file is written under a temporary name and renamed over the old one "
+         "only when it is complete",
     why={"a": "save_model never writes into the file at the path",
          "c": "save_model never removes the file at the path",
          "d": "save_model never writes into the file at the path"})
 
-# %% ../nbs/93_exercises_14_19.ipynb #c496c0d8
+# %% ../nbs/93_exercises_14_19.ipynb #4ab3c5f4
 def _l19_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> Any:
     for t in np.sort(np.unique(confidence)):
         if correct[confidence >= t].mean() >= target:
@@ -507,15 +491,14 @@ def _l19_cases() -> list[tuple]:
 
 
 @exercise("19.1", "the smallest confidence threshold that reaches a target accuracy",
-          hint="try the distinct confidences from the smallest up; keep "
-               "the predictions with "
-               "confidence >= t and stop at the first t whose kept ones are at least "
-               "`target` correct")
+          hint="try the distinct confidences from the smallest up; keep the "
+               "predictions with confidence >= t and stop at the first t whose kept "
+               "ones are at least `target` correct")
 def _check_19_1(answer: Callable) -> int:
     for conf, correct, target in _l19_cases():
         want = _l19_threshold(conf, correct, target)
-        what = (f"the threshold for confidences {_fmt(conf)}, correct {_fmt(correct)}, "
-                f"target {target}")
+        what = (f"the threshold for confidences {_fmt(conf)}, correct "
+                f"{_fmt(correct)}, target {target}")
         try:
             got = call(answer, conf, correct, target)
         except Wrong as w:  # None is an answer here, not only a forgotten return
@@ -531,7 +514,7 @@ def _check_19_1(answer: Callable) -> int:
         expect_close(as_number(got, what), want, what)
     return len(_l19_cases())
 
-# %% ../nbs/93_exercises_14_19.ipynb #ecc40c51
+# %% ../nbs/93_exercises_14_19.ipynb #57d0d699
 def _l19_center(crop: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros((size, size))
     top, left = (size - crop.shape[0]) // 2, (size - crop.shape[1]) // 2
@@ -556,11 +539,10 @@ function_exercise(
     hint="top = (size - h) // 2 and left = (size - w) // 2: the extra pixel of an odd "
          "margin goes below and to the right",
     mistakes=[(lambda c, s: np.rot90(np.rot90(_l19_center(c[::-1, ::-1], s))),
-               "the extra pixel of an odd margin goes below and to "
-               "the right, not above "
-               "and to the left")])
+               "the extra pixel of an odd margin goes below and to the right, not "
+               "above and to the left")])
 
-# %% ../nbs/93_exercises_14_19.ipynb #0d31e785
+# %% ../nbs/93_exercises_14_19.ipynb #3033332d
 def _l19_shift(images: np.ndarray, k: int) -> np.ndarray:
     out = np.zeros(images.shape)
     out[:, :, k:] = images[:, :, :images.shape[2] - k]
@@ -581,7 +563,7 @@ function_exercise(
     rtol=0, atol=0, describe=lambda im, k: f"{len(im)} images shifted by {k}",
     hint="the new column j + k holds the old column j; the first k columns are black",
     mistakes=[(lambda im, k: np.roll(im, k, axis=2), "np.roll wraps the right edge "
-                                                     "around "
-               "to the left: fill those columns with black"),
+                                                     "around to the left: fill "
+                                                     "those columns with black"),
               (lambda im, k: _l19_shift(im.transpose(0, 2, 1), k).transpose(0, 2, 1),
                "that shifts the images down, not to the right")])

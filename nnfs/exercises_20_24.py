@@ -47,7 +47,7 @@ def _check_20_1(answer: Callable) -> int:
             raise Wrong(f"is_tie({a}, {b}) returned {got}, which is not right")
     return len(_l20_tie_cases())
 
-# %% ../nbs/94_exercises_20_24.ipynb #2464a4aa
+# %% ../nbs/94_exercises_20_24.ipynb #27183302
 def _l20_epoch_cases() -> list[tuple]:
     cases = [[0.5], [0.8, 0.9, 0.9], [0.9, 0.8], [0.1, 0.2, 0.3]]
     for rng in random_cases(15, seed=202):
@@ -63,10 +63,9 @@ function_exercise(
     hint="epochs count from 1; on equal accuracies the earliest epoch wins",
     mistakes=[(lambda accs: int(np.argmax(accs)), "epochs count from 1, not 0"),
               (lambda accs: len(accs) - int(np.argmax(accs[::-1])),
-               "on equal accuracies "
-               "the earliest epoch wins")])
+               "on equal accuracies the earliest epoch wins")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #9dbc771e
+# %% ../nbs/94_exercises_20_24.ipynb #77d359f7
 def _l20_gain(runs: list, hidden: list) -> float:
     def best(rate: float) -> list:
         return [max(r["val_accuracy"]) for r in runs
@@ -90,31 +89,32 @@ function_exercise(
     "20.3", "what dropout gains, over seeds", reference=_l20_gain, cases=_l20_runs,
     rtol=1e-7, atol=1e-12, describe=lambda runs, hidden: "the gain for hidden "
                                                          f"{hidden}",
-    hint="keep the runs with these hidden sizes and decay 5e-4; "
-         "average over seeds each "
-         "run's best validation accuracy, with dropout 0.1 and "
+    hint="keep the runs with these hidden sizes and decay 5e-4; average over seeds "
+         "each run's best validation accuracy, with dropout 0.1 and "
          "with dropout 0; subtract",
     mistakes=[(lambda runs, hidden: -_l20_gain(runs, hidden), "that is the gain of "
-                                                              "leaving "
-               "dropout out: dropout 0.1 minus dropout 0")])
+                                                              "leaving dropout out: "
+                                                              "dropout 0.1 minus "
+                                                              "dropout 0")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #f01d9b20
+# %% ../nbs/94_exercises_20_24.ipynb #8215c479
 _L21_PER_SAMPLE = 2 * (2 * 784 * 256 + 3 * 256 * 256 + 3 * 256 * 10)
 
 value_exercise(
     "21.1", "matrix-product FLOPs of a wider network's epoch",
     answer=60_000 * _L21_PER_SAMPLE, what="your FLOP count", rtol=0, atol=0.051e9,
-    hint="per sample and layer: 2 n_in n_out operations for the "
-         "forward product, as many "
-         "for dweights and for dinputs, except that the first layer has no dinputs",
+    hint="per sample and layer: 2 n_in n_out operations for the forward product, as "
+         "many for dweights and for dinputs, except that the first "
+         "layer has no dinputs",
     mistakes=[(60_000 * (_L21_PER_SAMPLE + 2 * 784 * 256), "that counts the input "
-                                                           "gradient "
-               "of the first layer, which the model never computes"),
-              (60_000 * _L21_PER_SAMPLE / 2, "a multiply-add is two floating-point "
-               "operations"),
+                                                           "gradient of the first "
+                                                           "layer, which the "
+                                                           "model never computes"),
+              (60_000 * _L21_PER_SAMPLE / 2, "a multiply-add is two "
+                                             "floating-point operations"),
               (_L21_PER_SAMPLE, "that is one sample; an epoch has 60,000")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #f388bcb5
+# %% ../nbs/94_exercises_20_24.ipynb #506db8ce
 def _l21_cases() -> list[tuple]:
     cases = [((3,), np.float64, 0.1, 0.9), ((1,), np.float32, 1.0, 0.0),
              ((0,), np.float32, 0.1, 0.5)]
@@ -135,8 +135,8 @@ def _check_21_2(answer: Callable) -> int:
         p, g, v = (r.standard_normal(shape).astype(dtype) for _ in range(3))
         p_want, v_want, scratch = p - lr * (mu * v + g), mu * v + g, np.empty_like(p)
         before = p.copy(), v.copy()
-        what = (f"arrays of shape {shape} ({np.dtype(dtype).name}), lr={lr:.3g}, "
-                f"mu={mu:.3g}")
+        what = (f"arrays of shape {shape} ({np.dtype(dtype).name}), "
+                f"lr={lr:.3g}, mu={mu:.3g}")
         tracemalloc.start()
         try:
             call(answer, p, g, v, scratch, lr, mu, copies=False, returns=False)
@@ -144,20 +144,18 @@ def _check_21_2(answer: Callable) -> int:
         finally:
             tracemalloc.stop()
         if p.size and np.array_equal(v, before[1]) and np.array_equal(p, before[0]):
-            raise Wrong("your function left p and v unchanged "
-                        f"({what}): change them in "
-                        "place (v *= ..., p -= ...) instead of giving "
-                        "the names p and v new "
-                        "arrays")
+            raise Wrong(f"your function left p and v unchanged ({what}): change them "
+                        "in place (v *= ..., p -= ...) instead of giving the "
+                        "names p and v new arrays")
         expect_close(v, v_want, f"v after your update ({what})", rtol=1e-5, atol=1e-6)
         expect_close(p, p_want, f"p after your update ({what})", rtol=1e-5, atol=1e-6)
         if p.nbytes >= 400 and peak >= p.nbytes:
-            raise Wrong(f"your function allocated {peak} bytes of "
-                        f"array memory for {what}: "
-                        "write into p, v and scratch with in-place operators and out=")
+            raise Wrong(f"your function allocated {peak} bytes of array memory for "
+                        f"{what}: write into p, v and scratch with "
+                        "in-place operators and out=")
     return len(_l21_cases())
 
-# %% ../nbs/94_exercises_20_24.ipynb #4a33f982
+# %% ../nbs/94_exercises_20_24.ipynb #e238a828
 @exercise("21.3", "optimizer steps per epoch "
                   "for three batch sizes", expected=(200, 50, 13),
           hint="a last, smaller batch still counts as a step: round up")
@@ -166,14 +164,13 @@ def _check_21_3(answer: Any) -> None:
     for bs, got in zip((32, 128, 512), steps):
         got = as_int(got, f"your number of steps with batch size {bs}")
         if got == 6400 // bs and 6400 % bs:
-            raise Wrong(f"with batch size {bs}, the last {6400 % bs} "
-                        "images make one more, "
-                        "smaller batch")
+            raise Wrong(f"with batch size {bs}, the last {6400 % bs} images make "
+                        "one more, smaller batch")
         if got != math.ceil(6400 / bs):
             raise Wrong("your number of steps with batch size "
                         f"{bs}, {got}, is not right")
 
-# %% ../nbs/94_exercises_20_24.ipynb #1db2e0b3
+# %% ../nbs/94_exercises_20_24.ipynb #af9e5582
 def _l21_work(n_in: int) -> int:
     return 2 * n_in * 128 + 3 * 128 * 128 + 3 * 128 * 10
 
@@ -181,13 +178,12 @@ def _l21_work(n_in: int) -> int:
 value_exercise(
     "21.4", "the matrix-product work of a network on 14x14 images",
     answer=_l21_work(196) / _l21_work(784), what="your fraction", rtol=0, atol=0.0051,
-    hint="only the first layer gets smaller inputs (196 instead of "
-         "784); the other layers "
-         "keep their work",
-    mistakes=[(0.25, "0.25 shrinks every layer's work, but only the first layer gets "
-               "smaller inputs")])
+    hint="only the first layer gets smaller inputs (196 instead of 784); the other "
+         "layers keep their work",
+    mistakes=[(0.25, "0.25 shrinks every layer's work, but only the first "
+                     "layer gets smaller inputs")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #83017199
+# %% ../nbs/94_exercises_20_24.ipynb #dc4e6559
 def _l22_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray,
               stride: int = 1) -> np.ndarray:
     "'Valid' cross-correlation of an NHWC batch `x` with filters `w`, biases `b`."
@@ -205,15 +201,13 @@ _L22_FLIPPED = _l22_conv(_L22_X, _L22_KERNEL[::-1, ::-1, None, None], 0)[0, ...,
 
 value_exercise(
     "22.1", "a convolution by hand", answer=_L22_OUT, what="your output",
-    hint="put the 3x3 filter on the top-left 3x3 block of the image, "
-         "multiply element by "
-         "element and add the nine products; then slide it one column "
-         "right, one row down, "
-         "and both",
+    hint="put the 3x3 filter on the top-left 3x3 block of the image, multiply element "
+         "by element and add the nine products; then slide it one column right, "
+         "one row down, and both",
     mistakes=[(_L22_FLIPPED, "you flipped the filter (the textbook convolution); "
-               "deep-learning layers slide it unflipped")])
+                             "deep-learning layers slide it unflipped")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #5fc45ab3
+# %% ../nbs/94_exercises_20_24.ipynb #d3d56184
 def _l22_size_cases() -> list[tuple]:
     cases = [(28, 3, 0, 1), (28, 3, 1, 1), (28, 3, 1, 2), (5, 5, 0, 1), (7, 3, 0, 2),
              (8, 3, 0, 2), (1, 1, 0, 1), (1, 3, 1, 1), (6, 2, 0, 3)]
@@ -226,23 +220,21 @@ def _l22_size_cases() -> list[tuple]:
 
 
 @exercise("22.2", "the output-size formula",
-          hint="the padded image has size + 2*padding pixels; count "
-               "the window positions "
-               "0, stride, 2*stride, ... that fit")
+          hint="the padded image has size + 2*padding pixels; count the window "
+               "positions 0, stride, 2*stride, ... that fit")
 def _check_22_2(answer: Callable) -> int:
     for size, kernel, padding, stride in _l22_size_cases():
-        what = (f"output_size(size={size}, kernel={kernel}, padding={padding}, "
-                f"stride={stride})")
+        what = (f"output_size(size={size}, kernel={kernel}, "
+                f"padding={padding}, stride={stride})")
         got = call(answer, size, kernel, padding, stride)
         if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
-            raise Wrong(f"{what} returned {_fmt(got)}, a "
-                        f"{type(got).__name__}; a size is a "
-                        "whole number, an int (use // for the division)")
+            raise Wrong(f"{what} returned {_fmt(got)}, a {type(got).__name__}; a size "
+                        "is a whole number, an int (use // for the division)")
         if int(got) != (size + 2 * padding - kernel) // stride + 1:
             raise Wrong(f"{what} returned {int(got)}, which is not right")
     return len(_l22_size_cases())
 
-# %% ../nbs/94_exercises_20_24.ipynb #4f8d668b
+# %% ../nbs/94_exercises_20_24.ipynb #18aea5eb
 def _l22_stride_cases() -> list[tuple]:
     cases = []
     for r in random_cases(12, seed=223):
@@ -261,25 +253,285 @@ function_exercise(
     rtol=1e-6, atol=1e-9,
     describe=lambda x, w, b, s: f"conv2d_strided on x of shape {x.shape}, w of shape "
                                 f"{w.shape}, stride {s}",
-    hint="a stride s keeps every s-th window position in both "
-         "directions: the output has "
-         "(H - kh) // s + 1 rows",
+    hint="a stride s keeps every s-th window position in both directions: the output "
+         "has (H - kh) // s + 1 rows",
     mistakes=[(lambda x, w, b, s: _l22_conv(x, w, b, s) - b, "the biases are missing")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #0baf1ce2
+# %% ../nbs/94_exercises_20_24.ipynb #380cd503
 _L22_BYTES = 128 * 14 * 14 * 3 * 3 * 32 * 4
 
 value_exercise(
     "22.4", "the size of an im2col "
             "copy", answer=_L22_BYTES, what="your number of bytes",
-    atol=0.5, hint="one row per output position, kh*kw*C_in numbers "
-                   "per row, 4 bytes per "
-                   "float32 number",
-    mistakes=[(_L22_BYTES * 2, "that is the size in float64; the network computes in "
-               "float32 (4 bytes)"),
-              (_L22_BYTES // 32, "you left out the 32 input "
-                                 "channels: each window holds "
-               "3*3*32 numbers"),
-              (128 * 12 * 12 * 3 * 3 * 32 * 4, "with padding='same' "
-                                               "the output keeps the "
-               "input's 14x14 size")])
+    atol=0.5, hint="one row per output position, kh*kw*C_in numbers per row, 4 "
+                   "bytes per float32 number",
+    mistakes=[(_L22_BYTES * 2, "that is the size in float64; the network computes "
+                               "in float32 (4 bytes)"),
+              (_L22_BYTES // 32, "you left out the 32 input channels: each window "
+                                 "holds 3*3*32 numbers"),
+              (128 * 12 * 12 * 3 * 3 * 32 * 4, "with padding='same' the output keeps "
+                                               "the input's 14x14 size")])
+
+# %% ../nbs/94_exercises_20_24.ipynb #528587d1
+def _l23_tensor() -> type:
+    "The engine's `Tensor` (lesson 23), imported when one of its exercises is checked."
+    from nnfs.autodiff import Tensor
+    return Tensor
+
+
+def _l23_made(out: Any, x: Any, what: str, how: str) -> None:
+    """`Wrong` unless `out` is a Tensor (the module's class or the lesson's own)
+    computed from `x`, that is with x among the tensors it depends on."""
+    if not (callable(getattr(out, "topological_order", None)) and hasattr(out, "data")):
+        raise Wrong(f"{what} is {_fmt(out)}, not a Tensor: {how}")
+    if not any(t is x for t in out.topological_order()):
+        raise Wrong(f"{what} is not computed from x (x is not in its graph), so x "
+                    f"gets no gradient: {how}")
+
+
+@exercise("23.1", "the backward rule of tanh",
+          hint="keep t = np.tanh(x.data); the rule receives g and returns a tuple with "
+               "one gradient per parent: (g * (1 - t ** 2),)")
+def _check_23_1(answer: Callable) -> int:
+    Tensor = _l23_tensor()
+    n = 0
+    for r in random_cases(10, seed=231):
+        shape = tuple(int(k) for k in r.integers(1, 5, size=int(r.integers(1, 3))))
+        a, g = 2 * r.standard_normal(shape), r.standard_normal(shape)
+        t = np.tanh(a)
+        x = Tensor(a.copy())
+        what = f"tanh(x) for x of shape {shape}"
+        out = call(answer, x, copies=False)
+        _l23_made(out, x, what, "return Tensor(data, (x,), rule, 'tanh')")
+        expect_close(out.data, t, f"{what}.data")
+        if out.backward_fn is None:
+            raise Wrong(f"{what} has no backward rule: give it a "
+                        "function of g as backward_fn")
+        if not isinstance(out.backward_fn(g), (tuple, list)):
+            raise Wrong("the backward rule must return a tuple with one gradient per "
+                        "parent, (gradient,): mind the comma")
+        out.backward(g)
+        right = g * (1 - t ** 2)
+        for wrong, message in (
+                (g * (1 - t), "the derivative of tanh is 1 - tanh(x)**2, squared"),
+                (g * (1 - a ** 2), "the derivative uses the output tanh(x), not x"),
+                (1 - t ** 2, "the rule must multiply by g, the gradient it receives")):
+            if np.allclose(x.grad, wrong) and not np.allclose(wrong, right):
+                raise Wrong(f"x.grad after {what}.backward(g): {message}")
+        expect_close(x.grad, right, f"x.grad after {what}.backward(g)")
+        n += 1
+    return n
+
+# %% ../nbs/94_exercises_20_24.ipynb #19a718de
+def _l23_graphs(Tensor: type) -> list:
+    "Graphs to sort: a lone leaf, tensors used twice, a deep chain, random graphs."
+    a, b = Tensor(np.array([1.0, 2.0])), Tensor(np.array([3.0, -1.0]))
+    h = a * b
+    deep = a
+    for _ in range(120):
+        deep = deep * 1.5 + b
+    graphs = [Tensor(1.0), (a * b).sum(), (h * h).sum(), (h * h + h * a).sum(),
+              deep.sum()]
+    for r in random_cases(12, seed=232):
+        nodes = [Tensor(r.standard_normal(2)) for _ in range(int(r.integers(1, 4)))]
+        for _ in range(int(r.integers(1, 30))):
+            i, j = (int(k) for k in r.integers(len(nodes), size=2))
+            product = r.random() < 0.5
+            nodes.append(nodes[i] * nodes[j] if product else nodes[i] + nodes[j])
+        graphs.append(nodes[-1].sum())
+    return graphs
+
+
+def _l23_sort_problem(got: Any, wanted: list, what: str) -> str | None:
+    "What is wrong with the list `got` as a topological order of `wanted`'s tensors."
+    tensors = isinstance(got, (list, tuple)) and all(hasattr(t, "parents") for t in got)
+    if not tensors:
+        return f"{what} returned {_fmt(got)}: expected a list of Tensors"
+    count: dict[int, int] = {}
+    for t in got:
+        count[id(t)] = count.get(id(t), 0) + 1
+    twice = [t for t in got if count[id(t)] > 1]
+    if twice:
+        return (f"{what}: {twice[0]!r} is listed {count[id(twice[0])]} times; listed "
+                "twice, a tensor would pass its gradient on twice")
+    inside = {id(t) for t in wanted}
+    missing = [t for t in wanted if id(t) not in count]
+    if missing or len(got) != len(wanted):
+        t = missing[0] if missing else next(t for t in got if id(t) not in inside)
+        where = "missing" if missing else "not in the graph"
+        return (f"{what}: the list has {len(got)} tensors, the graph "
+                f"{len(wanted)} ({t!r} is {where})")
+    position = {id(t): i for i, t in enumerate(got)}
+    for t in got:
+        early = [p for p in t.parents if position[id(p)] > position[id(t)]]
+        if early:
+            return (f"{what}: {t!r} comes before its parent {early[0]!r}; reversed, "
+                    "the parent would pass on its gradient before receiving it")
+    return None
+
+
+@exercise("23.2", "a topological sort",
+          hint="visit a tensor's parents before appending the tensor itself, and skip "
+               "a tensor you have already visited (keep a set of their id())")
+def _check_23_2(answer: Callable) -> int:
+    graphs = _l23_graphs(_l23_tensor())
+    for root in graphs:
+        wanted = root.topological_order()
+        what = f"topological_sort of a graph of {len(wanted)} tensors"
+        problem = _l23_sort_problem(call(answer, root, copies=False), wanted, what)
+        if problem:
+            raise Wrong(problem)
+    return len(graphs)
+
+# %% ../nbs/94_exercises_20_24.ipynb #9a12c281
+def _l23_tied(X: np.ndarray, W: np.ndarray, uses: str = "both") -> np.ndarray:
+    """The gradient of mean((relu(X W) W.T - X)**2) with respect to W: of both uses of
+    W, or of one of them."""
+    Z = X @ W
+    H = np.maximum(Z, 0)
+    dR = 2 * (H @ W.T - X) / X.size
+    encoder, decoder = X.T @ ((dR @ W) * (Z > 0)), dR.T @ H
+    return {"both": encoder + decoder, "encoder": encoder, "decoder": decoder}[uses]
+
+
+def _l23_tied_cases() -> list:
+    cases = []
+    for r in random_cases(12, seed=233):
+        n, d = int(r.integers(1, 8)), int(r.integers(2, 6))
+        k = int(r.integers(1, d))
+        cases.append((r.standard_normal((n, d)), r.standard_normal((d, k))))
+    return cases
+
+
+function_exercise(
+    "23.3", "the gradient of a weight used twice", reference=_l23_tied,
+    cases=_l23_tied_cases,
+    hint="compute the gradient of each use of W as if it were a matrix of its own, "
+         "then add the two; for the second use, R = H @ W.T gives (H.T @ dR).T, "
+         "with dR = 2 R / R.size",
+    describe=lambda X, W: f"tied_gradient(X of shape {X.shape}, W of shape {W.shape})",
+    mistakes=[(lambda X, W: _l23_tied(X, W, "encoder"),
+               "that is the gradient of the first use only (X @ W); W is used twice"),
+              (lambda X, W: _l23_tied(X, W, "decoder"),
+               "that is the gradient of the second use only (H @ "
+               "W.T); W is used twice"),
+              (lambda X, W: _l23_tied(X, W) * X.shape[1],
+               "the mean is over all entries of R (X.size), not over the samples")],
+    rtol=1e-7, atol=1e-10)
+
+# %% ../nbs/94_exercises_20_24.ipynb #760e1250
+def _l23_layer_norm(a: np.ndarray, eps: float) -> np.ndarray:
+    c = a - a.mean(axis=1, keepdims=True)
+    return c / np.sqrt((c ** 2).mean(axis=1, keepdims=True) + eps)
+
+
+def _l23_detached_grad(a: np.ndarray, eps: float, P: np.ndarray) -> np.ndarray:
+    "The gradient a layer norm gets when its mean is taken as a constant (the mistake)."
+    x = _l23_tensor()(a.copy())
+    c = x - a.mean(axis=1, keepdims=True)
+    ((c / ((c ** 2).mean(axis=1, keepdims=True) + eps) ** 0.5) * P).sum().backward()
+    return x.grad
+
+
+@exercise("23.4", "layer normalization from the engine's operations",
+          hint="centered = x - x.mean(axis=1, keepdims=True) keeps the mean in the "
+               "graph; divide by ((centered ** 2).mean(axis=1, "
+               "keepdims=True) + eps) ** 0.5")
+def _check_23_4(answer: Callable) -> int:
+    from nnfs.gradcheck import numerical_gradient
+
+    Tensor = _l23_tensor()
+    n = 0
+    for r in random_cases(10, seed=234):
+        shape = (int(r.integers(1, 5)), int(r.integers(2, 7)))
+        eps = float(r.choice([1e-5, 0.1, 1.0]))
+        a = r.uniform(0.5, 3) * r.standard_normal(shape) + r.uniform(-2, 2)
+        P = r.standard_normal(shape)
+        x = Tensor(a.copy())
+        what = f"layer_norm(x, eps={eps:g}) for x of shape {shape}"
+        out = call(answer, x, eps, copies=False)
+        _l23_made(out, x, what, "compute it from x with the engine's operations")
+        expect_close(out.data, _l23_layer_norm(a, eps), f"{what}.data",
+                     rtol=1e-6, atol=1e-9)
+        out.backward(P)
+        def value(v: np.ndarray) -> float:
+            return float((_l23_layer_norm(v, eps) * P).sum())
+        right = numerical_gradient(value, a)
+        detached = _l23_detached_grad(a, eps, P)
+        mean_detached = not np.allclose(detached, right, atol=1e-6)
+        if np.allclose(x.grad, detached) and mean_detached:
+            raise Wrong(f"x.grad after {what}.backward(P) treats the mean as a "
+                        "constant: subtract x.mean(...), a Tensor, so the engine sees "
+                        "that the mean depends on x")
+        expect_close(x.grad, right, f"x.grad after {what}.backward(P)",
+                     rtol=1e-5, atol=1e-7)
+        n += 1
+    return n
+
+# %% ../nbs/94_exercises_20_24.ipynb #3ac41815
+def _l24_chw(X: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    images = X.reshape(len(X), height, width, channels)
+    return images.transpose(0, 3, 1, 2).reshape(len(X), -1)
+
+
+def _l24_chw_cases() -> list:
+    cases = [(np.arange(24.0).reshape(1, 24), 2, 3, 4),
+             (np.arange(12.0).reshape(2, 6), 2, 3, 1)]
+    for r in random_cases(12, seed=241):
+        n, h, w, c = (int(k) for k in r.integers(1, 5, size=4))
+        cases.append((r.standard_normal((n, h * w * (c + 1))), h, w, c + 1))
+    return cases
+
+
+def _l24_swapped(X: np.ndarray, h: int, w: int, c: int) -> np.ndarray:
+    return X.reshape(len(X), h, w, c).transpose(0, 3, 2, 1).reshape(len(X), -1)
+
+
+function_exercise(
+    "24.1", "flat rows in PyTorch's order", reference=_l24_chw, cases=_l24_chw_cases,
+    hint="reshape each row to the image it is, (N, height, width, channels); move the "
+         "channels first with transpose(0, 3, 1, 2); flatten each image to one row",
+    describe=lambda X, h, w, c: (f"to_chw_rows(X of shape {X.shape}, height={h}, "
+                                 f"width={w}, channels={c})"),
+    mistakes=[(lambda X, h, w, c: X,
+               "these are still our rows, in HWC order (a reshape alone moves no "
+               "number): with several channels PyTorch reads them in another order"),
+              (_l24_swapped, "the channels come first, but then the columns came "
+                             "before the rows: keep rows, then columns")],
+    rtol=0, atol=0)
+
+
+def _l24_pads_mistake(got: list, kh: int, kw: int) -> str | None:
+    "The typical mistake `got` makes, if it is one."
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    if got == [top, kh - 1 - top, left, kw - 1 - left]:
+        return ("ONNX lists the starts of the two axes (top, left) first, then their "
+                "ends (bottom, right)")
+    if got == [kh - 1 - top, kw - 1 - left, top, left]:
+        return ("an even kernel's extra row and column of zeros go after the image "
+                "(bottom, right), as in Conv2D and PyTorch")
+    return None
+
+
+@exercise("24.2", "ONNX's pads for 'same' padding",
+          hint="kh - 1 rows of zeros in all, (kh - 1) // 2 of them on top and the rest "
+               "at the bottom (the same for columns); ONNX lists the starts of both "
+               "axes first, then the ends")
+def _check_24_2(answer: Callable) -> int:
+    n = 0
+    for kh in range(1, 8):
+        for kw in range(1, 8):
+            top, left = (kh - 1) // 2, (kw - 1) // 2
+            expected = [top, left, kh - 1 - top, kw - 1 - left]
+            what = f"onnx_pads({kh}, {kw})"
+            got = call(answer, kh, kw)
+            if not isinstance(got, (list, tuple)) or len(got) != 4:
+                raise Wrong(f"{what} returned {_fmt(got)}: expected a "
+                            "list of four numbers")
+            got = [as_int(v, what) for v in got]
+            if got != expected:
+                mistake = _l24_pads_mistake(got, kh, kw)
+                raise Wrong(f"{what} is {got}: {mistake or 'that is not right'}",
+                            expected)
+            n += 1
+    return n

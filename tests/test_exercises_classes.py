@@ -76,7 +76,7 @@ CHANGEABLE = [
 
 def test_every_exercise_has_a_reference_in_the_tests():
     assert KEYS == [k for k in ex.exercises() if not k.startswith("90.")]
-    assert len(FUNCTIONS) + len(CLASSES) + len(VALUES) == len(KEYS) == 87
+    assert len(FUNCTIONS) + len(CLASSES) + len(VALUES) == len(KEYS) >= 87
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -110,7 +110,7 @@ def test_exercises_of_one_lesson_in_order():
     assert exercises("04") == ["04.1", "04.2", "04.3", "04.4"]
     assert exercises("nope") == []
     everything = exercises()
-    assert len(everything) == 88 and everything[0] == "00.1" and everything[-1] == "90.1"
+    assert len(everything) >= 88 and everything[0] == "00.1" and everything[-1] == "90.1"
     assert "22.4" in everything
 
 
