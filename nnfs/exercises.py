@@ -275,7 +275,7 @@ def method(obj: Any, name: str, *args: Any, may_change: Sequence[int] = ()) -> A
         raise Wrong(f"{type(obj).__name__} has no method `{name}`")
     return call(f, *args, may_change=may_change)
 
-# %% ../nbs/90_exercises.ipynb #c835af49
+# %% ../nbs/90_exercises.ipynb #7eba9865
 def _seed() -> Any:
     "The package's seed (`nnfs.core.get_seed`, where the core has it)."
     return nnfs.core.get_seed() if hasattr(nnfs.core, "get_seed") else 0
@@ -307,10 +307,10 @@ def kept_random_state() -> Iterator[None]:
         _restore(saved)
 
 
-def _globals_moved(before: tuple) -> str | None:
+def _globals_moved(before: tuple, package: bool = True) -> str | None:
     "Which global generator moved since `before` (a `_random_state()`), or None."
     rng, state, _, _, np_state, py_state = before
-    if nnfs.get_rng() is not rng or rng.bit_generator.state != state:
+    if package and (nnfs.get_rng() is not rng or rng.bit_generator.state != state):
         return "the package's generator (nnfs.get_rng())"
     now = np.random.get_state()
     if not (now[0] == np_state[0] and np.array_equal(now[1], np_state[1])
@@ -322,11 +322,12 @@ def _globals_moved(before: tuple) -> str | None:
 
 
 def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
-               **kwargs: Any) -> Any:
+               package: bool = True, **kwargs: Any) -> Any:
     """Call `f(*args, **kwargs)` twice with `np.random.default_rng(seed)` as its
     argument `rng_at` (a position or a keyword), moving NumPy's global generator in
-    between; `Wrong` unless both results are equal and no global generator moved.
-    Returns the first result."""
+    between; `Wrong` unless both results are equal and no global generator moved (the
+    package's may when `package=False`). Returns the first result; an iterator comes
+    back as a list."""
     results = []
     with kept_random_state():
         for trial in range(2):
@@ -336,8 +337,9 @@ def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
                 kw[rng_at] = np.random.default_rng(seed)
             else:
                 full.insert(rng_at, np.random.default_rng(seed))
-            results.append(call(f, *full, **kw))
-            moved = _globals_moved(before)
+            out = call(f, *full, **kw)
+            results.append(list(out) if isinstance(out, Iterator) else out)
+            moved = _globals_moved(before, package)
             if moved:
                 raise Wrong(f"{what}: your code drew from {moved}; draw only from the "
                             "generator `rng` it is given")

@@ -558,3 +558,13 @@ def test_the_untouched_lesson_18_cells_are_not_attempted():
 
     assert grade("18.1", array_headers).status == "not attempted"
     assert grade("18.2", LeakyReLU).status == "not attempted"
+
+
+def epoch_batches_generator(n, batch_size, rng):  # right: yields the batches one by one
+    perm = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        yield perm[i : i + batch_size]
+
+
+def test_16_2_accepts_a_generator_of_batches():
+    assert passes("16.2", epoch_batches_generator)
