@@ -593,5 +593,6 @@ def test_18_2_accepts_a_layer_registered_by_the_lessons_own_register_layer():
     )
     assert passes("18.2", namespace["LeakyReLU"])
     unregistered = dict(namespace)
-    exec("class LeakyReLU(LeakyReLU):\n    def config(self):\n        return {'alpha': self.alpha}\n", unregistered)
+    subclass = "class LeakyReLU(LeakyReLU):\n    def config(self):\n        return {'alpha': self.alpha}\n"
+    exec(subclass, unregistered)
     assert "it is not registered" in message("18.2", unregistered["LeakyReLU"])
