@@ -114,10 +114,10 @@ value_exercise(
                                              "floating-point operations"),
               (_L21_PER_SAMPLE, "that is one sample; an epoch has 60,000")])
 
-# %% ../nbs/94_exercises_20_24.ipynb #506db8ce
+# %% ../nbs/94_exercises_20_24.ipynb #0690e1ed
 def _l21_cases() -> list[tuple]:
     cases = [((3,), np.float64, 0.1, 0.9), ((1,), np.float32, 1.0, 0.0),
-             ((0,), np.float32, 0.1, 0.5)]
+             ((0,), np.float32, 0.1, 0.5), ((64, 64), np.float32, 0.1, 0.9)]
     for k, r in enumerate(random_cases(8, 211)):
         shape = (int(r.integers(1, 50)), int(r.integers(1, 50)))
         dtype = [np.float32, np.float64][k % 2]
@@ -137,6 +137,8 @@ def _check_21_2(answer: Callable) -> int:
         before = p.copy(), v.copy()
         what = (f"arrays of shape {shape} ({np.dtype(dtype).name}), "
                 f"lr={lr:.3g}, mu={mu:.3g}")
+        warm = [a.copy() for a in (p, g, v, scratch)]  # a first call, not measured
+        call(answer, *warm, lr, mu, copies=False, returns=False)
         tracemalloc.start()
         try:
             call(answer, p, g, v, scratch, lr, mu, copies=False, returns=False)
@@ -149,7 +151,7 @@ def _check_21_2(answer: Callable) -> int:
                         "names p and v new arrays")
         expect_close(v, v_want, f"v after your update ({what})", rtol=1e-5, atol=1e-6)
         expect_close(p, p_want, f"p after your update ({what})", rtol=1e-5, atol=1e-6)
-        if p.nbytes >= 400 and peak >= p.nbytes:
+        if p.nbytes >= 4096 and peak >= p.nbytes:  # a temporary as large as p
             raise Wrong(f"your function allocated {peak} bytes of array memory for "
                         f"{what}: write into p, v and scratch with "
                         "in-place operators and out=")
