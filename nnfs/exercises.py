@@ -638,7 +638,7 @@ def not_attempted(answer: Any) -> bool:
         return not own or any(_placeholder(v) for v in own)
     return _placeholder(answer)
 
-# %% ../nbs/90_exercises.ipynb #01fd93f5
+# %% ../nbs/90_exercises.ipynb #5efddd10
 @dataclass(frozen=True)
 class Verdict:
     "The result of grading: `status` 'passed', 'wrong', 'not attempted' or 'error'."
@@ -675,6 +675,10 @@ class Verdict:
             lines.append(f"Expected: {shown}")
         elif self.expected is not None and self.status == "wrong":
             lines.append("Add reveal=True to the check to see the expected value.")
+        elif reveal and self.status == "wrong":
+            lines.append("Expected: no single value here (the exercise grades "
+                         "properties); the reference solution below shows one right "
+                         "answer.")
         return "\n".join(lines)
 
 
