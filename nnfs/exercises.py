@@ -275,7 +275,7 @@ def method(obj: Any, name: str, *args: Any, may_change: Sequence[int] = ()) -> A
         raise Wrong(f"{type(obj).__name__} has no method `{name}`")
     return call(f, *args, may_change=may_change)
 
-# %% ../nbs/90_exercises.ipynb #7eba9865
+# %% ../nbs/90_exercises.ipynb #e3b9a74d
 def _seed() -> Any:
     "The package's seed (`nnfs.core.get_seed`, where the core has it)."
     return nnfs.core.get_seed() if hasattr(nnfs.core, "get_seed") else 0
@@ -343,13 +343,13 @@ def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
             if moved:
                 raise Wrong(f"{what}: your code drew from {moved}; draw only from the "
                             "generator `rng` it is given")
-    if not _equal_trees(_plain_tree(results[0]), _plain_tree(results[1])):
+    if not _same(results[0], results[1]):
         raise Wrong(f"{what}: two calls with generators seeded alike gave different "
                     "results; draw every random number from the `rng` argument (not "
                     "from a new generator)")
     return results[0]
 
-# %% ../nbs/90_exercises.ipynb #aea1003b
+# %% ../nbs/90_exercises.ipynb #44bac588
 def _fmt(x: Any, short: bool = False) -> str:
     "A short, readable rendering of a value for a verdict."
     if isinstance(x, np.ndarray):
@@ -422,31 +422,6 @@ def as_bool(got: Any, what: str) -> bool:
     if not isinstance(got, (bool, np.bool_)):
         raise Wrong(f"{what} should be True or False, got {_fmt(got)}")
     return bool(got)
-
-
-def _plain_tree(x: Any) -> Any:
-    "A result as plain data for comparing two runs: arrays, text, containers of them."
-    if isinstance(x, (list, tuple)):
-        return [_plain_tree(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _plain_tree(v) for k, v in x.items()}
-    if isinstance(x, (str, bytes)) or x is None:
-        return x
-    try:
-        return np.array(x) if _numeric(x) else repr(x)
-    except (TypeError, ValueError):
-        return repr(x)
-
-
-def _equal_trees(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        nan = a.dtype.kind in "fc"
-        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=nan))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_equal_trees(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_equal_trees(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def expect_close(got: Any, expected: Any, what: str = "the result",
