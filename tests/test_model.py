@@ -434,7 +434,7 @@ def test_history_line_format():
         h[k] += v
     h.times += [1.25, 0.5]
     assert h.line() == "epoch 2  0.5s  loss 0.2500  acc 0.8750  val_loss 0.3750  val_acc 0.8125"
-    assert h.line(1, 10) == "epoch 1/10  1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
+    assert h.line(1, 10) == "epoch  1/10  1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
     h2 = History()
     h2["loss"].append(1.0)
     assert h2.line() == "epoch 1  loss 1.0000" and h2.epochs == 1 and History().epochs == 0
@@ -938,10 +938,13 @@ def test_the_range_warning_points_at_the_callers_line():
 
 
 class _FakeBar:
-    "Stands in for the tqdm bar: records its settings, its steps and whether it was closed."
+    "Stands in for the tqdm bar: records its settings, its steps, its postfixes and whether it was closed."
     def __init__(self, total, enabled=True, **kwargs):
         self.total, self.enabled, self.kwargs = total, enabled, kwargs
-        self.steps, self.closed, self.container = [], False, object()
+        self.steps, self.closed, self.container, self.postfixes = [], False, object(), []
+
+    def set_postfix_str(self, s, refresh=True):
+        self.postfixes.append(s)
 
     def update(self, k):
         self.steps.append(k)
@@ -963,16 +966,36 @@ def _fake_bars(monkeypatch):
     return bars
 
 
-def test_text_bar_advances_one_per_step_and_leaves_nothing(monkeypatch):
+def test_text_bar_advances_one_per_step_with_the_running_loss_and_accuracy(monkeypatch, capsys):
     bars = _fake_bars(monkeypatch)
     X, y = spiral_data(10, 3)
-    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
-    assert [b.kwargs for b in bars] == [dict(desc=f"epoch {e}/2", unit="step", leave=False) for e in (1, 2)]
+    m = spiral_model(hidden=4)
+    h = m.train(X, y, epochs=2, batch_size=8, progress=True)
+    assert [b.kwargs["desc"] for b in bars] == ["epoch 1/2", "epoch 2/2"]
+    assert all(b.kwargs["leave"] is False and "{postfix}" in b.kwargs["bar_format"] for b in bars)
     assert all(b.total == 4 and b.enabled and b.steps == [1, 1, 1, 1] and b.closed for b in bars)
+    # after the last step the bar shows the epoch's mean loss and accuracy, as the history records them
+    for e, bar in enumerate(bars):
+        assert len(bar.postfixes) == 4
+        assert bar.postfixes[-1] == f"loss {h['loss'][e]:.4f} acc {h['accuracy'][e]:.4f}"
+    assert capsys.readouterr().out.splitlines() == [h.line(1, 2), h.line(2, 2)]
+
+
+def test_epoch_numbers_are_padded_so_the_columns_do_not_move(monkeypatch):
+    bars = _fake_bars(monkeypatch)
+    X, y = spiral_data(10, 3)
+    h = spiral_model(hidden=4).train(X, y, epochs=10, batch_size=30, progress=True)
+    assert bars[0].kwargs["desc"] == "epoch  1/10" and bars[-1].kwargs["desc"] == "epoch 10/10"
+    lines = [h.line(e, 10) for e in range(1, 11)]
+    assert lines[0].startswith("epoch  1/10  ") and lines[-1].startswith("epoch 10/10  ")
+    assert len({ln.index("loss") for ln in lines}) == 1 or len({len(f"{t:.1f}") for t in h.times}) > 1
+    h.times[:] = [0.5] * 10
+    assert len({len(h.line(e, 10)) for e in range(1, 11)}) == 1  # fixed-width values: same length
+    assert max(len(h.line(e, 100)) for e in range(1, 11)) <= 80
 
 
 def test_jupyter_bar_is_shown_under_a_display_id_and_blanked(monkeypatch):
-    "In Jupyter the widget is displayed once, under a display id, and replaced by nothing when closed."
+    "In Jupyter the widget is displayed once, under a display id, and replaced by the epoch's line when closed."
     import IPython.display
     import tqdm.auto
     import tqdm.notebook
@@ -994,13 +1017,14 @@ def test_jupyter_bar_is_shown_under_a_display_id_and_blanked(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", display)
     bars = _fake_bars(monkeypatch)
     X, y = spiral_data(10, 3)
-    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
+    h = spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
     assert len(bars) == len(shown) == 2
-    for bar, (obj, kwargs, handle) in zip(bars, shown):
+    for e, (bar, (obj, kwargs, handle)) in enumerate(zip(bars, shown), 1):
         assert bar.kwargs["display"] is False and bar.kwargs["leave"] is False
         assert bar.steps == [1, 1, 1, 1] and bar.closed
         assert obj is bar.container and kwargs == {"display_id": True}
-        assert handle.updates == [(({"text/plain": ""},), {"raw": True})]
+        # no empty output is left behind: the bar's place holds the epoch's summary line
+        assert handle.updates == [(({"text/plain": h.line(e, 2)},), {"raw": True})]
 
 
 def test_history_plot_draws_loss_and_accuracy_per_epoch():
