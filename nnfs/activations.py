@@ -80,11 +80,9 @@ class Softmax(Layer):
 
 # %% ../nbs/12_binary_logistic_regression.ipynb #efbe39c2
 class Sigmoid(Layer):
-    """Logistic sigmoid `1 / (1 + exp(-x))`, elementwise, as a layer: an independent
-    probability per output."""
+    "The sigmoid `1 / (1 + exp(-x))` as a layer: an independent probability per output."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
-        """`sigmoid(inputs)` (finite for any input), kept in `output` for the backward
-        pass."""
+        "`sigmoid(inputs)` (finite for any input), kept in `output`."
         self.inputs = inputs
         self.output = sigmoid(inputs)
         return self.output
@@ -95,8 +93,7 @@ class Sigmoid(Layer):
         return self.dinputs
 
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
-        """1 where the probability is above 0.5, else 0 (integers, same shape as
-        `outputs`)."""
+        "1 where the probability is above 0.5, else 0 (integers, the outputs' shape)."
         return (np.asarray(outputs) > 0.5).astype(int)
 
 # %% ../nbs/13_regression.ipynb #135877f8

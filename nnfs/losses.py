@@ -188,13 +188,9 @@ def _float_targets(loss: Loss, y_pred: np.ndarray, y_true: np.ndarray,
     return y.astype(y_pred.dtype, copy=False)
 
 class BinaryCrossentropy(Loss):
-    """Binary cross-entropy for independent sigmoid outputs: per sample, the mean over
-    its outputs of `-(y*log(p) + (1-y)*log(1-p))`. Probabilities are clipped to [1e-7,
-    1-1e-7] so `log(0)` cannot happen.
-
-    `y_true` has the shape of the predictions `(samples, outputs)`, or `(samples,)` when
-    there is one output; its values must lie in [0, 1] (usually 0 or 1). Made for a
-    `Sigmoid` output layer."""
+    """Binary cross-entropy of sigmoid outputs: per sample, the mean over its outputs of
+    `-(y*log(p) + (1-y)*log(1-p))`, with `p` clipped to [1e-7, 1-1e-7]. `y_true`: values
+    in [0, 1], the predictions' shape (or 1-D for one output)."""
     output_activation = Sigmoid
     target_range = (0.0, 1.0)
     eps = 1e-7
@@ -207,16 +203,15 @@ class BinaryCrossentropy(Loss):
         p = np.clip(y_pred, self.eps, 1 - self.eps)
         return np.mean(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)), axis=-1)
 
-    def backward(self, dvalues: np.ndarray, y_true: np.ndarray, *,
+    def backward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                  validated: bool = False) -> np.ndarray:
-        """Gradient of the mean loss with respect to the probabilities `dvalues`: `-(y/p
-        - (1-y)/(1-p)) / (outputs * samples)`, with `p` clipped to [eps, 1 - eps].
-        Beyond the clip this is the slope at its edge, not the zero slope of the clipped
-        loss: a sure, wrong prediction is still pushed back."""
-        dvalues = self._check_2d(dvalues)
-        y_true = _float_targets(self, dvalues, y_true, validated)
-        p = np.clip(dvalues, self.eps, 1 - self.eps)
-        n, outputs = dvalues.shape
+        """Gradient of the mean loss: `-(y/p - (1-y)/(1-p)) / (outputs * samples)`, `p`
+        clipped: beyond the clip, the slope at its edge, so a sure, wrong prediction is
+        still pushed back."""
+        y_pred = self._check_2d(y_pred)
+        y_true = _float_targets(self, y_pred, y_true, validated)
+        p = np.clip(y_pred, self.eps, 1 - self.eps)
+        n, outputs = y_pred.shape
         self.dinputs = -(y_true / p - (1 - y_true) / (1 - p)) / outputs / n
         return self.dinputs
 
@@ -237,14 +232,14 @@ class MeanSquaredError(Loss):
         y_true = _float_targets(self, y_pred, y_true, validated)
         return np.mean((y_true - y_pred) ** 2, axis=-1)
 
-    def backward(self, dvalues: np.ndarray, y_true: np.ndarray, *,
+    def backward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                  validated: bool = False) -> np.ndarray:
         """Gradient of the mean loss with respect to the predictions: `-2 (y - y_pred) /
         (outputs * samples)`."""
-        dvalues = self._check_2d(dvalues)
-        y_true = _float_targets(self, dvalues, y_true, validated)
-        n, outputs = dvalues.shape
-        self.dinputs = -2 * (y_true - dvalues) / outputs / n
+        y_pred = self._check_2d(y_pred)
+        y_true = _float_targets(self, y_pred, y_true, validated)
+        n, outputs = y_pred.shape
+        self.dinputs = -2 * (y_true - y_pred) / outputs / n
         return self.dinputs
 
 # %% ../nbs/13_regression.ipynb #0d52dd99
@@ -261,12 +256,12 @@ class MeanAbsoluteError(Loss):
         y_true = _float_targets(self, y_pred, y_true, validated)
         return np.mean(np.abs(y_true - y_pred), axis=-1)
 
-    def backward(self, dvalues: np.ndarray, y_true: np.ndarray, *,
+    def backward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                  validated: bool = False) -> np.ndarray:
         """Gradient of the mean loss with respect to the predictions: `-sign(y - y_pred)
         / (outputs * samples)`."""
-        dvalues = self._check_2d(dvalues)
-        y_true = _float_targets(self, dvalues, y_true, validated)
-        n, outputs = dvalues.shape
-        self.dinputs = -np.sign(y_true - dvalues) / outputs / n
+        y_pred = self._check_2d(y_pred)
+        y_true = _float_targets(self, y_pred, y_true, validated)
+        n, outputs = y_pred.shape
+        self.dinputs = -np.sign(y_true - y_pred) / outputs / n
         return self.dinputs

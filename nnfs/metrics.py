@@ -22,24 +22,16 @@ from .losses import REGRESSION, class_indices
 
 # %% ../nbs/12_binary_logistic_regression.ipynb #c1b83a16
 class Accuracy:
-    """Base class of the accuracies: `calculate(predictions, y)` is the mean of
-    `compare(predictions, y)`, a boolean array (True where a prediction counts as
-    correct).
-
-    Subclasses implement `compare`, and may override `check` (the arguments of a direct
-    call, checked) and `init` (prepare from the training targets). `output_activation`
-    is the output layer class (or tuple of classes) a model must end with for this
-    accuracy: None, the default, accepts any output layer; `REGRESSION` any but Softmax
-    or Sigmoid."""
+    """Base class of the accuracies: `calculate` is the mean of `compare` (True where a
+    prediction counts as correct), after `check` (the arguments of a direct call). An
+    accuracy declares the output layer it needs in `output_activation` (None: any)."""
     output_activation: Any = None
 
     def init(self, y: np.ndarray, reinit: bool = False) -> None:
-        """Prepare from the training targets `y`; nothing to do unless a subclass needs
-        it."""
+        "Prepare from the training targets `y` (only if a subclass needs it)."
 
     def check(self, predictions: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """`predictions` and `y` as arrays, checked for `compare` (subclasses check
-        more)."""
+        "`predictions` and `y` as arrays (subclasses check more)."
         return np.asarray(predictions), np.asarray(y)
 
     def compare(self, predictions: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -82,8 +74,7 @@ class CategoricalAccuracy(Accuracy):
 
 # %% ../nbs/12_binary_logistic_regression.ipynb #f4dd200b
 class BinaryAccuracy(Accuracy):
-    """Fraction of correct 0/1 decisions, counted per output (each against its own
-    label)."""
+    "Fraction of correct 0/1 decisions, counted per output."
     output_activation = Sigmoid
 
     def compare(self, predictions: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -91,8 +82,7 @@ class BinaryAccuracy(Accuracy):
         return predictions == y
 
     def check(self, predictions: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Predictions and labels: 0/1, of shape (samples, outputs) (labels 1-D for one
-        output)."""
+        "Predictions and labels: 0/1, of shape (samples, outputs) (or 1-D labels)."
         predictions, y = np.asarray(predictions), np.asarray(y)
         if predictions.ndim != 2 or not np.all((predictions == 0) | (predictions == 1)):
             raise NNFSError("BinaryAccuracy: predictions must be 0/1 decisions of "

@@ -18,15 +18,18 @@ __all__ = ['patch_to', 'Model', 'minibatches', 'History', 'DIVERGENCE', 'Trainin
 # %% ../nbs/14_model_object.ipynb #m14imp
 import inspect
 import math
+import sys
 import time
 import warnings
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import activations, losses, regularization
+from . import regularization
+from .activations import Sigmoid, Softmax
 from .core import NNFSError, check_int, get_dtype, get_rng, progress_bar
-from .losses import REGRESSION
+from .losses import (REGRESSION, CategoricalCrossentropy,
+                         SoftmaxCategoricalCrossentropy)
 
 # %% ../nbs/14_model_object.ipynb #m14patch
 def patch_to(cls: type) -> Callable:
@@ -83,7 +86,7 @@ def _check_output(obj: Any, out: Any) -> None:
     needs, name = getattr(obj, "output_activation", None), type(obj).__name__
     if needs is None: return                                # any output layer
     if needs == REGRESSION:                                 # anything but probabilities
-        if isinstance(out, (activations.Softmax, activations.Sigmoid)):
+        if isinstance(out, (Softmax, Sigmoid)):
             raise NNFSError(f"Model.finalize: {name} needs a regression output (e.g. "
                             f"Linear), but the last layer is {type(out).__name__}")
     elif not isinstance(out, needs):
@@ -110,9 +113,8 @@ def finalize(self: Model) -> Model:
     self._backward_layers = self.layers[first:]
     for i, layer in enumerate(self.layers):
         if hasattr(layer, "need_dinputs"): layer.need_dinputs = i != first
-    CE, fused_CE = losses.CategoricalCrossentropy, losses.SoftmaxCategoricalCrossentropy
-    fused = (isinstance(out, activations.Softmax)
-             and isinstance(self.loss, (CE, fused_CE)))
+    CE, fused_CE = CategoricalCrossentropy, SoftmaxCategoricalCrossentropy
+    fused = isinstance(out, Softmax) and isinstance(self.loss, (CE, fused_CE))
     self.softmax_ce = fused_CE() if fused else None
     # the loss value comes from the Softmax output, so a fused loss (which expects the
     # logits) is measured with its cross-entropy part
@@ -307,7 +309,7 @@ def _fit(self: Model, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int
 
 # %% ../nbs/16_batch_training.ipynb #m0d0c018
 @patch_to(Model)
-def train(self: Model, X: np.ndarray, y: np.ndarray, *, epochs: int = 1,
+def train(self: Model, X: np.ndarray, y: np.ndarray, *, epochs: int = 1,  # noqa: F811
           batch_size: int | None = None, validation_data: tuple | None = None,
           shuffle: bool = True, progress: bool = True,
           rng: np.random.Generator | None = None) -> History:
@@ -323,7 +325,7 @@ def train(self: Model, X: np.ndarray, y: np.ndarray, *, epochs: int = 1,
     return self._fit(X, y, epochs, batch_size, val, order, progress)
 
 @patch_to(Model)
-def evaluate(self: Model, X: np.ndarray, y: np.ndarray, *,
+def evaluate(self: Model, X: np.ndarray, y: np.ndarray, *,  # noqa: F811
              batch_size: int | None = None) -> dict:
     """Mean data loss and accuracy on `X`, `y` (in inference mode, in batches of
     `batch_size`): `dict(loss=..., accuracy=...)`, accuracy None without one."""
@@ -332,7 +334,8 @@ def evaluate(self: Model, X: np.ndarray, y: np.ndarray, *,
     return self._results(self._one_epoch(X, y, batch_size))
 
 @patch_to(Model)
-def predict(self: Model, X: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
+def predict(self: Model, X: np.ndarray, *,  # noqa: F811
+            batch_size: int | None = None) -> np.ndarray:
     "The output layer's outputs for `X` (e.g. probabilities), in inference mode."
     X, _ = self._validate("predict", X, None, batch_size)
     parts: list[np.ndarray] = []
@@ -560,23 +563,19 @@ def _check_loss_growth(self: Model, history: History, start: float) -> None:
                        f"for {k} epochs")
 
 # %% ../nbs/16a_around_the_loop.ipynb #a16t0037
+def _live() -> bool:
+    "True when the output is a terminal or a Jupyter kernel: a bar can be redrawn there."
+    if getattr(sys.stdout, "isatty", lambda: False)(): return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__module__.startswith("ipykernel")
+
 def _epoch_bar(total: int, enabled: bool, desc: str) -> Any:
-    """A live bar for one epoch, or None: in Jupyter a widget shown under a display id
-    (its place is taken by the epoch's summary line at the end), elsewhere a line of
-    text."""
-    if not enabled: return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # tqdm's notices about notebooks, ipywidgets
-        from tqdm.auto import tqdm as auto_tqdm
-    widget = any(c.__module__ == "tqdm.notebook" for c in auto_tqdm.__mro__)
+    "A live bar for one epoch (a `tqdm`), or None when disabled or when nobody watches."
+    if not (enabled and _live()): return None
     fmt = ("{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
            "[{elapsed}<{remaining}{postfix}]")
-    bar = progress_bar(total, True, desc=desc, leave=False, bar_format=fmt,
-                       **({"display": False} if widget else {}))
-    if widget:
-        from IPython.display import display
-        bar.nnfs_display = display(bar.container, display_id=True)
-    return bar
+    return progress_bar(total, True, desc=desc, leave=False, bar_format=fmt)
 
 def _show(bar: Any, running: dict) -> None:
     "Advance `bar` by one step, with the running loss and accuracy of the epoch."
@@ -585,10 +584,6 @@ def _show(bar: Any, running: dict) -> None:
     bar.update(1)
 
 def _close_bar(bar: Any, line: str | None) -> None:
-    "Close a bar from `_epoch_bar`; `line` (the epoch's summary) is shown in its place."
-    if bar is None: return
-    bar.close()
-    shown = getattr(bar, "nnfs_display", None)
-    if line is None: return
-    if shown is not None: shown.update({"text/plain": line}, raw=True)
-    else: print(line, flush=True)
+    "Close the bar of `_epoch_bar` (it erases itself), then print the epoch's line."
+    if bar is not None: bar.close()
+    if line is not None: print(line, flush=True)

@@ -56,8 +56,9 @@ def test_categorical_accuracy():
     assert acc.calculate(pred, np.array([0, 1, 1, 1, 2])) == 0.6
     assert acc.calculate(pred, np.eye(3)[[0, 1, 1, 1, 2]]) == 0.6
     assert acc.calculate(pred, np.array([0.0, 2.0, 1.0, 1.0, 0.0])) == 1.0  # whole floats are fine
-    np.testing.assert_array_equal(acc.compare(pred, np.array([0, 1, 1, 1, 2])), [True, False, True, True, False])
-    np.testing.assert_array_equal(acc.compare(pred, np.eye(3)[[0, 1, 1, 1, 2]]), [True, False, True, True, False])
+    hits = [True, False, True, True, False]
+    np.testing.assert_array_equal(acc.compare(pred, np.array([0, 1, 1, 1, 2])), hits)
+    np.testing.assert_array_equal(acc.compare(pred, np.eye(3)[[0, 1, 1, 1, 2]]), hits)
     pred_checked, y_checked = acc.check(pred, np.eye(3)[[0, 1, 1, 1, 2]])  # one-hot rows become indices
     np.testing.assert_array_equal(y_checked, [0, 1, 1, 1, 2])
     assert acc.calculate(np.array([3]), np.array([3])) == 1.0  # one sample
