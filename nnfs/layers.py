@@ -157,15 +157,17 @@ class Dense(Layer):
 
 # %% ../nbs/11_regularization_dropout.ipynb #733027d7
 class Dropout(Layer):
-    """Inverted dropout: in training, zero each input with probability `rate` and scale the rest by
-    `1/(1-rate)`, so the expected output equals the input; at inference (`training=False`) pass inputs through
-    unchanged.
+    """Inverted dropout: in training, zero each input with probability `rate` and scale
+    the rest by `1/(1-rate)`, so the expected output equals the input; at inference
+    (`training=False`) pass inputs through unchanged.
 
-    The mask is drawn from `rng` (default: the package RNG, see `nnfs.init`) at every training forward pass
-    and kept in `mask` (zeros and `1/(1-rate)` values; None after an inference pass). `0 <= rate < 1`; with
-    `rate=0` the layer is the identity and draws no random numbers. No parameters."""
+    The mask is drawn from `rng` (default: the package RNG, see `nnfs.init`) at every
+    training forward pass and kept in `mask` (zeros and `1/(1-rate)` values; None after
+    an inference pass). `0 <= rate < 1`; with `rate=0` the layer is the identity and
+    draws no random numbers. No parameters."""
     def __init__(self, rate: float, *, rng: np.random.Generator | None = None):
-        self.rate = check_float("Dropout: rate (the fraction of inputs to drop)", rate, 0, 1, high_open=True)
+        self.rate = check_float("Dropout: rate (the fraction of inputs to drop)", rate,
+                                0, 1, high_open=True)
         self.rng = None if rng is None else get_rng(rng)
         self.mask = None
 
@@ -174,10 +176,12 @@ class Dropout(Layer):
         return {"rate": self.rate}
 
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
-        """In training, `inputs * mask` with a fresh random mask; otherwise `inputs` unchanged. Inputs that
-        are not float32 or float64 are converted to the package dtype first."""
+        """In training, `inputs * mask` with a fresh random mask; otherwise `inputs`
+        unchanged. Inputs that are not float32 or float64 are converted to the package
+        dtype first."""
         inputs = np.asarray(inputs)
-        if inputs.dtype not in (np.float32, np.float64): inputs = inputs.astype(get_dtype())
+        if inputs.dtype not in (np.float32, np.float64):
+            inputs = inputs.astype(get_dtype())
         self.inputs = inputs
         if not training or self.rate == 0:
             self.mask = None
@@ -190,7 +194,8 @@ class Dropout(Layer):
         return self.output
 
     def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        "`dvalues * mask` after a training pass; `dvalues` unchanged after an inference pass."
+        """`dvalues * mask` after a training pass; `dvalues` unchanged after an
+        inference pass."""
         dvalues = self._check_dvalues(dvalues)
         self.dinputs = dvalues if self.mask is None else dvalues * self.mask
         return self.dinputs
