@@ -398,8 +398,8 @@ def _check_ready(self: Model, what: str, need_loss: bool = False,
                  need_optimizer: bool = False) -> None:
     "Raise `NNFSError` saying what is missing before `what` can run."
     if not self.finalized:
-        raise NNFSError(f"Model.{what}: call model.finalize() first (after add() and "
-                        "set())")
+        raise NNFSError(f"Model.{what}: "
+                        "call model.finalize() first (after add() and set())")
     if need_loss and self.loss is None:
         raise NNFSError(f"Model.{what}: the model has no loss; use "
                         "model.set(loss=...) and finalize() again")
@@ -413,7 +413,10 @@ def _check_ready(self: Model, what: str, need_loss: bool = False,
 @patch_to(Model)
 def _check_X(self: Model, X: Any, what: str, name: str = "X") -> np.ndarray:
     "`X` as an array of samples in the layers' dtype (converted once), or `NNFSError`."
-    X, n = np.asarray(X), self._n_inputs
+    try: X = np.asarray(X)
+    except ValueError as e:              # e.g. a list of rows of different lengths
+        raise NNFSError(f"Model.{what}: {name} is not an array of numbers: {e}") from e
+    n = self._n_inputs
     if X.ndim == 1 and n is not None and X.size == n:
         raise NNFSError(f"Model.{what}: {name} is one sample of shape {X.shape}; the "
                         f"model takes a batch of shape (samples, {n}): use "
@@ -423,8 +426,8 @@ def _check_X(self: Model, X: Any, what: str, name: str = "X") -> np.ndarray:
                 else "")
         raise NNFSError(f"Model.{what}: expected {name} of shape (samples, {n}), got "
                         f"{X.shape}{hint}")
-    if X.ndim == 0 or len(X) == 0: raise NNFSError(f"Model.{what}: {name} has no "
-                                                   "samples")
+    if X.ndim == 0 or len(X) == 0:
+        raise NNFSError(f"Model.{what}: {name} has no samples")
     if X.dtype.kind not in "biuf":
         raise NNFSError(f"Model.{what}: {name} must hold numbers, got dtype {X.dtype}")
     return X if X.dtype == self._dtype else X.astype(self._dtype)
@@ -499,9 +502,8 @@ def _check_range(self: Model, X: np.ndarray, what: str) -> None:
     if x_lo < lo - width or x_hi > hi + width:
         warnings.warn(f"Model.{what}: the inputs range from {x_lo:.4g} to {x_hi:.4g}, "
                       f"but the model was trained on inputs from {lo:.4g} to "
-                      f"{hi:.4g}; prepare them the way the training data were (for "
-                      "images, "
-                      "nnfs.datasets.prepare_images)", stacklevel=4)
+                      f"{hi:.4g}; prepare them the way the training data were "
+                      "(for images, nnfs.datasets.prepare_images)", stacklevel=4)
 
 # %% ../nbs/16a_around_the_loop.ipynb #a16t0027
 class TrainingDivergedError(NNFSError):
@@ -564,7 +566,7 @@ def _check_loss_growth(self: Model, history: History, start: float) -> None:
 
 # %% ../nbs/16a_around_the_loop.ipynb #a16t0037
 def _live() -> bool:
-    "True when the output is a terminal or a Jupyter kernel: a bar can be redrawn there."
+    "True when the output is a terminal or a Jupyter kernel: where a bar is redrawn."
     if getattr(sys.stdout, "isatty", lambda: False)(): return True
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None

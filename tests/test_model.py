@@ -1033,3 +1033,35 @@ def test_history_plot_draws_loss_and_accuracy_per_epoch():
         assert h.plot(own) is own and len(own[1].lines) == 1  # draws into the axes it is given
     finally:
         plt.close("all")
+
+
+def test_a_ragged_list_is_refused_with_a_clear_error():
+    X, y = spiral_data(10, 3)
+    m = spiral_model(hidden=4)
+    with pytest.raises(NNFSError, match="Model.predict: X is not an array of numbers"):
+        m.predict([[1.0, 2.0], [3.0]])
+
+
+def test_a_classification_loss_that_subclasses_loss_fits_a_softmax_output():
+    "The base class's `output_activation = None` means any output layer; regression is declared."
+    from nnfs.losses import REGRESSION, Loss
+
+    class MyCrossEntropy(Loss):
+        def forward(self, y_pred, y_true):
+            return -np.log(np.clip(y_pred[np.arange(len(y_pred)), y_true], 1e-7, 1))
+
+        def backward(self, y_pred, y_true):
+            d = np.zeros_like(y_pred)
+            d[np.arange(len(y_pred)), y_true] = -1 / np.clip(y_pred[np.arange(len(y_pred)), y_true], 1e-7, 1)
+            self.dinputs = d / len(y_pred)
+            return self.dinputs
+
+    X, y = spiral_data(20, 3)
+    m = Model([Dense(2, 8), ReLU(), Dense(8, 3), Softmax()]).set(loss=MyCrossEntropy(), optimizer=Adam(0.01))
+    m.finalize()  # not refused: a Loss subclass fits any output unless it declares one
+    assert np.isfinite(m.train(X, y, epochs=2, progress=False)["loss"]).all()
+    assert MeanSquaredError.output_activation == REGRESSION
+    with pytest.raises(NNFSError, match="MeanSquaredError needs a regression output"):
+        Model([Dense(2, 3), Softmax()]).set(loss=MeanSquaredError()).finalize()
+    with pytest.raises(NNFSError, match="needs a regression output"):
+        Model([Dense(2, 1), Sigmoid()]).set(loss=MeanSquaredError()).finalize()
