@@ -410,6 +410,69 @@ def test_bad_threads(bad):
     assert get_threads() is None
 
 
+@pytest.mark.parametrize("huge", [10_000, 2**63, 2**64, 10**30])
+def test_set_threads_caps_at_the_processors_with_a_warning(huge):
+    "More threads than processors only compete: the count is capped, with a warning naming both numbers."
+    import nnfs.core as core
+    cpus = core._cpu_count()
+    try:
+        with pytest.warns(UserWarning, match=rf"set_threads: {huge} threads asked for, "
+                                             rf"but {cpus} processors are available; using {cpus}"):
+            assert set_threads(huge) == cpus
+        assert get_threads() == cpus
+        if _blas_threads(): assert set(_blas_threads()) == {cpus}
+        with pytest.warns(UserWarning, match="using"):
+            init(0, threads=huge)
+        assert get_threads() == cpus
+    finally:
+        set_threads(None)
+
+
+def test_set_threads_up_to_the_processors_gives_no_warning(monkeypatch):
+    import warnings
+
+    import nnfs.core as core
+    monkeypatch.setattr(core, "_cpu_count", lambda: 4)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert set_threads(4) == 4 and get_threads() == 4
+        with pytest.warns(UserWarning, match="using 4"):
+            assert set_threads(5) == 4
+    finally:
+        set_threads(None)
+
+
+def test_cpu_count_is_what_this_process_may_use():
+    import nnfs.core as core
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert core._cpu_count() == expected >= 1
+
+
+# ---------------------------------------------------------------- patch_to
+
+def test_patch_to_attaches_a_method_and_returns_the_function():
+    from nnfs.core import patch_to
+
+    class Box:
+        def __init__(self, v): self.v = v
+
+    @patch_to(Box)
+    def doubled(self): return 2 * self.v
+
+    assert Box(3).doubled() == 6 and Box.doubled is doubled     # the function itself, returned unchanged
+
+    @patch_to(Box, as_prop=True)
+    def half(self): return self.v / 2
+
+    assert Box(3).half == 1.5 and isinstance(Box.__dict__["half"], property)
+
+    @patch_to(Box)
+    def doubled(self): return -self.v                           # a later cell replaces the method
+
+    assert Box(3).doubled() == -3
+
+
 # ---------------------------------------------------------------- check_float
 
 def test_float_dtypes():
