@@ -1,6 +1,6 @@
-"""Model selection for lesson 20 (not a benchmark): train MLP variants on Fashion-MNIST, record the validation
-accuracy after every epoch, over several seeds for the best candidates, and write the small JSON file the lesson
-reads (`nbs/data/mlp_sweep.json`; each run's `seconds` are in it).
+"""Model selection for lesson 20 (not a benchmark): train MLP variants on Fashion-MNIST, record the
+validation accuracy after every epoch, over several seeds for the best candidates, and write the small JSON
+file the lesson reads (`nbs/data/mlp_sweep.json`; each run's `seconds` are in it).
 
 Each run trains on the first 20,000 of the 50,000 training images for 8 epochs (the full model in lesson 20
 trains longer on all of them); stage 1 runs every candidate with seed 0, stage 2 reruns the best three with
