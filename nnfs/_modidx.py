@@ -491,7 +491,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'nnfs.model._close_bar': ('around_the_loop.html#_close_bar', 'nnfs/model.py'),
                             'nnfs.model._epoch_bar': ('around_the_loop.html#_epoch_bar', 'nnfs/model.py'),
                             'nnfs.model._live': ('around_the_loop.html#_live', 'nnfs/model.py'),
-                            'nnfs.model._require': ('around_the_loop.html#_require', 'nnfs/model.py'),
+                            'nnfs.model._require_methods': ('around_the_loop.html#_require_methods', 'nnfs/model.py'),
                             'nnfs.model._show': ('around_the_loop.html#_show', 'nnfs/model.py'),
                             'nnfs.model._takes_validated': ('around_the_loop.html#_takes_validated', 'nnfs/model.py'),
                             'nnfs.model._trainable': ('model_object.html#_trainable', 'nnfs/model.py'),

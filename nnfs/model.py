@@ -335,7 +335,7 @@ def predict(self: Model, X: np.ndarray, *,  # noqa: F811
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 # %% ../nbs/16a_around_the_loop.ipynb #a16b0002
-def _require(obj: Any, methods: tuple[str, ...], what: str) -> None:
+def _require_methods(obj: Any, methods: tuple[str, ...], what: str) -> None:
     "Raise `NNFSError` unless `obj` has every method in `methods`."
     if not all(callable(getattr(obj, m, None)) for m in methods):
         wanted = " and ".join(m + "()" for m in methods)
@@ -344,7 +344,7 @@ def _require(obj: Any, methods: tuple[str, ...], what: str) -> None:
 @patch_to(Model)
 def add(self: Model, layer: Any) -> Model:
     "Append `layer` (it needs `forward` and `backward`); returns the model."
-    _require(layer, ("forward", "backward"), "Model.add: a layer")
+    _require_methods(layer, ("forward", "backward"), "Model.add: a layer")
     self.layers.append(layer)
     self.finalized = False
     return self
@@ -358,7 +358,7 @@ def set(self: Model, *, loss: Any = None, optimizer: Any = None,
              (accuracy, ("init", "compare"), "accuracy"))
     for obj, methods, what in needs:
         if obj is None: continue
-        _require(obj, methods, f"Model.set: {what}")
+        _require_methods(obj, methods, f"Model.set: {what}")
         setattr(self, what, obj)
     self.finalized = False
     return self
