@@ -11,6 +11,8 @@ __all__ = ['relu', 'sigmoid', 'softmax', 'ReLU', 'Softmax', 'Sigmoid', 'Linear']
 # %% ../nbs/04_activation_functions.ipynb #2d38fe13
 import numpy as np
 
+# the base class and the decorator that the layer classes of later lessons build on
+from .core import patch_to
 from .layers import Layer
 
 # %% ../nbs/04_activation_functions.ipynb #fdc3eeb8
@@ -76,10 +78,6 @@ class Softmax(Layer):
         return self.dinputs
 
 # %% ../nbs/08_backpropagation.ipynb #2341fceb
-# ruff: noqa: E402  (the interim cell below brings its import)
-from .core import patch_to
-
-
 @patch_to(Softmax)
 def predictions(self, outputs: np.ndarray) -> np.ndarray:
     "The most probable class of each row."

@@ -1,6 +1,7 @@
 """Data sets of the course. Toy data in 2-D for classification, `spiral_data` (interleaved spiral arms, after the
 Stanford CS231n notes) and `vertical_data` (one normal blob per class), and `sine_data` for regression; all
-draw from the package generator (or an explicit `rng=`) and use the package dtype. Lesson 15 adds
+draw from the package generator (or an explicit `rng=`; after the book's `nnfs.init()` without a seed, from
+NumPy's global generator exactly as the book draws it) and use the package dtype. Lesson 15 adds
 Fashion-MNIST: reading its files, preparing the images for a network, and the one validation split every
 later lesson uses."""
 

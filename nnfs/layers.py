@@ -79,8 +79,8 @@ class Dense(Layer):
         if inputs.ndim != 2 or inputs.shape[1] != n:
             raise NNFSError(f"{self!r}: expected inputs of shape (batch, {n}), "
                             f"got {inputs.shape}")
-        self.inputs = inputs
-        self.output = inputs @ self.weights + self.biases
+        self.inputs, self.output = inputs, inputs @ self.weights
+        self.output += self.biases          # in place: no second array of outputs
         return self.output
 
 # %% ../nbs/08_backpropagation.ipynb #31430da1
@@ -117,7 +117,7 @@ def n_inputs(self) -> int: return self.weights.shape[0]
 def n_neurons(self) -> int: return self.weights.shape[1]
 
 @patch_to(Dense)
-def config(self) -> dict[str, Any]:  # noqa: F811  (Layer's and Dense's)
+def config(self) -> dict[str, Any]:
     "`n_inputs`, `n_neurons`, and `weight_scale`, `regularizer` when not the defaults."
     cfg: dict[str, Any] = {"n_inputs": self.n_inputs, "n_neurons": self.n_neurons}
     if self.weight_scale != 0.01: cfg["weight_scale"] = self.weight_scale
@@ -137,7 +137,7 @@ def _fits(buffer: Any, like: np.ndarray) -> bool:
 Dense.need_dinputs = True   # False on a first layer: nobody needs the data's gradient
 
 @patch_to(Dense)
-def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:  # noqa: F811
+def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
     """Like lesson 08's, but the gradients are written into existing arrays of the right
     shape and dtype, and the input gradient is skipped (None) if `need_dinputs` is
     False."""

@@ -21,10 +21,8 @@ from .core import NNFSError, as_column, check_float, get_dtype, patch_to
 # %% ../nbs/06_loss.ipynb #e34f4cc8
 def class_indices(y: np.ndarray, n_samples: int, n_classes: int) -> np.ndarray:
     """Labels as a 1-D integer array of class indices, from class indices or one-hot
-    rows.
-
-    Raises `NNFSError` naming the problem: wrong length, out-of-range class, floats that
-    are not one-hot, wrong rank."""
+    rows; `NNFSError` names the problem: wrong length, out-of-range class, not one-hot,
+    rank."""
     y = np.asarray(y)
     if y.shape[:1] != (n_samples,):
         raise NNFSError(f"labels: expected {n_samples} labels (one per sample), "
@@ -75,11 +73,11 @@ def categorical_crossentropy(y_pred: np.ndarray, y_true: np.ndarray,
 # %% ../nbs/06_loss.ipynb #5bcc60b2
 class Loss:
     """Base class of losses: `forward(y_pred, y_true)` gives one loss per sample,
-    `calculate` their mean, and `backward(y_pred, y_true)` the gradient of that mean
-    with respect to the predictions `y_pred`. `output_activation` is the output layer
-    class (or tuple of classes) a loss is made for; None, the default, means any output
-    layer."""
+    `calculate` their mean, `backward(y_pred, y_true)` the gradient of that mean. A loss
+    is made for outputs of class `output_activation` (None: any), with targets in
+    `target_range` (None: no bound)."""
     output_activation: Any = None
+    target_range: tuple[float | None, float | None] = (None, None)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray, *,
                 validated: bool = False) -> np.ndarray:
@@ -97,6 +95,27 @@ class Loss:
         if validated: return float(np.mean(self.forward(output, y, validated=True)))
         return float(np.mean(self.forward(output, y)))
 
+    def check_targets(self, y_true: np.ndarray, n_samples: int,
+                      n_outputs: int) -> np.ndarray:
+        """The targets, checked once, in the form `forward` and `backward` use with
+        `validated=True`: here an array of shape `(n_samples, n_outputs)` (1-D with one
+        output) of finite numbers within `target_range`, else `NNFSError`."""
+        name, y = type(self).__name__, np.asarray(y_true)
+        if y.ndim == 1 and n_outputs == 1: y = as_column(y)
+        if y.shape != (n_samples, n_outputs):
+            raise NNFSError(f"{name}: targets must have the predictions' shape "
+                            f"{(n_samples, n_outputs)} (or be 1-D with one output), "
+                            f"got {y.shape}")
+        if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
+            raise NNFSError(f"{name}: targets must be finite numbers, "
+                            f"got dtype {y.dtype}")
+        low, high = self.target_range
+        below = low is not None and np.any(y < low)
+        if below or (high is not None and np.any(y > high)):
+            raise NNFSError(f"{name}: targets must lie in [{low}, {high}], "
+                            f"got values from {y.min()} to {y.max()}")
+        return y
+
     def _check_2d(self, y_pred: np.ndarray) -> np.ndarray:
         "`y_pred` as a 2-D float array with at least one sample, else `NNFSError`."
         y_pred = np.asarray(y_pred)
@@ -108,10 +127,9 @@ class Loss:
 
 # %% ../nbs/06_loss.ipynb #337efe23
 class CategoricalCrossentropy(Loss):
-    """`-log` of the probability given to the correct class. Probabilities are clipped
-    to [1e-7, 1 - 1e-7] so `log(0)` cannot happen. Labels (class indices or one-hot
-    rows) are checked on every call, unless the caller checked them with `check_targets`
-    and says `validated=True`."""
+    """`-log` of the probability of the correct class, clipped to [1e-7, 1 - 1e-7].
+    Labels (class indices or one-hot rows) are checked on each call, unless the caller
+    checked them with `check_targets` and says `validated=True`."""
     eps = 1e-7
 
     def check_targets(self, y_true: np.ndarray, n_samples: int,
@@ -169,29 +187,6 @@ class SoftmaxCategoricalCrossentropy(Loss):
         self.dinputs[np.arange(len(y_pred)), idx] -= 1
         self.dinputs /= len(y_pred)
         return self.dinputs
-
-# %% ../nbs/08_backpropagation.ipynb #bed038a0
-Loss.target_range = (None, None)   # the allowed target values (None: no bound)
-
-@patch_to(Loss)
-def check_targets(self, y_true: np.ndarray, n_samples: int,
-                  n_outputs: int) -> np.ndarray:
-    """The targets, checked once, in the form `forward` and `backward` use with
-    `validated=True`: an array of shape `(n_samples, n_outputs)` (1-D with one output)
-    of finite numbers within `target_range`, else `NNFSError`."""
-    name, y = type(self).__name__, np.asarray(y_true)
-    if y.ndim == 1 and n_outputs == 1: y = as_column(y)
-    if y.shape != (n_samples, n_outputs):
-        raise NNFSError(f"{name}: targets must have the predictions' shape "
-                        f"{(n_samples, n_outputs)} (or be 1-D with one output), "
-                        f"got {y.shape}")
-    if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
-        raise NNFSError(f"{name}: targets must be finite numbers, got dtype {y.dtype}")
-    low, high = self.target_range
-    if (low is not None and np.any(y < low)) or (high is not None and np.any(y > high)):
-        raise NNFSError(f"{name}: targets must lie in [{low}, {high}], "
-                        f"got values from {y.min()} to {y.max()}")
-    return y
 
 # %% ../nbs/12_binary_logistic_regression.ipynb #fe2dba2f
 def _float_targets(loss: Loss, y_pred: np.ndarray, y_true: np.ndarray, validated: bool) -> np.ndarray:

@@ -12,9 +12,12 @@ Where the expected numbers come from (run outside the project, not in CI): a sep
 with the book's helper, `python -m venv bookvenv && bookvenv/bin/pip install nnfs==0.5.1 numpy==2.4.6`, ran
 the book's scripts `Chapter_N/ChN_Final.py` of the public repository Sentdex/nnfs_book unchanged; the numbers
 they print are copied below. For the training chapters the first epoch's numbers were printed in full by the
-same scripts run for one epoch with `:.3f` replaced by `!r` in their print calls (`sed 's/range(10001)/
-range(1)/; s/:\\.3f}/!r}/g'`). The data hashes are SHA-256 of the arrays' bytes, made by the helper after
-`nnfs.init()` with the calls in `BOOK_DATA`.
+same scripts run for one epoch, with `:.3f` replaced by `!r` in their print calls:
+
+    sed 's/range(10001)/range(1)/; s/:\\.3f}/!r}/g' Chapter_10/Ch10_Final.py > probe10.py
+
+The data hashes are SHA-256 of the arrays' bytes, made by the helper after `nnfs.init()` with the calls in
+`BOOK_DATA`.
 
 Tolerances: the helper computes in float32 (it casts `np.random.randn` to float32 and rounds every `np.dot`
 to float32), nnfs-course in float64, so printed numbers agree to float32 precision: `rtol=1e-6` (observed:
