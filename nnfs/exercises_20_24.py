@@ -470,7 +470,7 @@ def _check_23_4(answer: Callable) -> int:
         n += 1
     return n
 
-# %% ../nbs/94_exercises_20_24.ipynb #3ac41815
+# %% ../nbs/94_exercises_20_24.ipynb #l23247bada6
 def _l24_chw(X: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
     images = X.reshape(len(X), height, width, channels)
     return images.transpose(0, 3, 1, 2).reshape(len(X), -1)
@@ -503,37 +503,32 @@ function_exercise(
     rtol=0, atol=0)
 
 
-def _l24_pads_mistake(got: list, kh: int, kw: int) -> str | None:
-    "The typical mistake `got` makes, if it is one."
-    top, left = (kh - 1) // 2, (kw - 1) // 2
-    if got == [top, kh - 1 - top, left, kw - 1 - left]:
-        return ("ONNX lists the starts of the two axes (top, left) first, then their "
-                "ends (bottom, right)")
-    if got == [kh - 1 - top, kw - 1 - left, top, left]:
-        return ("an even kernel's extra row and column of zeros go after the image "
-                "(bottom, right), as in Conv2D and PyTorch")
-    return None
+def _l24_combined(gradients: list, sizes: list) -> np.ndarray:
+    return sum(n * g for g, n in zip(gradients, sizes)) / sum(sizes)
 
 
-@exercise("24.2", "ONNX's pads for 'same' padding",
-          hint="kh - 1 rows of zeros in all, (kh - 1) // 2 of them on top and the rest "
-               "at the bottom (the same for columns); ONNX lists the starts of both "
-               "axes first, then the ends")
-def _check_24_2(answer: Callable) -> int:
-    n = 0
-    for kh in range(1, 8):
-        for kw in range(1, 8):
-            top, left = (kh - 1) // 2, (kw - 1) // 2
-            expected = [top, left, kh - 1 - top, kw - 1 - left]
-            what = f"onnx_pads({kh}, {kw})"
-            got = call(answer, kh, kw)
-            if not isinstance(got, (list, tuple)) or len(got) != 4:
-                raise Wrong(f"{what} returned {_fmt(got)}: expected a "
-                            "list of four numbers")
-            got = [as_int(v, what) for v in got]
-            if got != expected:
-                mistake = _l24_pads_mistake(got, kh, kw)
-                raise Wrong(f"{what} is {got}: {mistake or 'that is not right'}",
-                            expected)
-            n += 1
-    return n
+def _l24_shares() -> list:
+    cases = [([np.array([1.0, 2.0]), np.array([3.0, 4.0])], [2, 2]),
+             ([np.array([[1.0]]), np.array([[4.0]])], [3, 1]),
+             ([np.array([0.5, -1.0, 2.0])], [7])]
+    for r in random_cases(12, seed=242):
+        k, shape = int(r.integers(2, 5)), tuple(int(d) for d in r.integers(1, 4, size=2))
+        cases.append(([r.standard_normal(shape) for _ in range(k)],
+                      [int(n) for n in r.integers(1, 129, size=k)]))
+    return cases
+
+
+function_exercise(
+    "24.2", "the gradient of unequal shares", reference=_l24_combined, cases=_l24_shares,
+    hint="a share's mean loss times its size is the sum of its samples' losses; add the "
+         "shares' sums and divide by the whole batch's size (the same for the gradients)",
+    describe=lambda g, n: (f"combine_gradients({len(g)} gradients of shape {g[0].shape}, "
+                           f"sizes={n})"),
+    mistakes=[(lambda g, n: sum(g) / len(g),
+               "the plain mean of the shares' gradients is right only for equal shares: "
+               "a share of more samples weighs more"),
+              (lambda g, n: sum(x * k for x, k in zip(g, n)),
+               "that is the gradient of the summed loss; the batch's loss is a mean"),
+              (lambda g, n: sum(g),
+               "each share's gradient is of its mean loss: weigh it by its size")],
+    rtol=1e-9, atol=1e-12)
