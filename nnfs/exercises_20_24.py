@@ -470,7 +470,7 @@ def _check_23_4(answer: Callable) -> int:
         n += 1
     return n
 
-# %% ../nbs/94_exercises_20_24.ipynb #l23247bada6
+# %% ../nbs/94_exercises_20_24.ipynb #75766067
 def _l24_chw(X: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
     images = X.reshape(len(X), height, width, channels)
     return images.transpose(0, 3, 1, 2).reshape(len(X), -1)
@@ -512,21 +512,24 @@ def _l24_shares() -> list:
              ([np.array([[1.0]]), np.array([[4.0]])], [3, 1]),
              ([np.array([0.5, -1.0, 2.0])], [7])]
     for r in random_cases(12, seed=242):
-        k, shape = int(r.integers(2, 5)), tuple(int(d) for d in r.integers(1, 4, size=2))
+        k = int(r.integers(2, 5))
+        shape = tuple(int(d) for d in r.integers(1, 4, size=2))
         cases.append(([r.standard_normal(shape) for _ in range(k)],
                       [int(n) for n in r.integers(1, 129, size=k)]))
     return cases
 
 
 function_exercise(
-    "24.2", "the gradient of unequal shares", reference=_l24_combined, cases=_l24_shares,
-    hint="a share's mean loss times its size is the sum of its samples' losses; add the "
-         "shares' sums and divide by the whole batch's size (the same for the gradients)",
-    describe=lambda g, n: (f"combine_gradients({len(g)} gradients of shape {g[0].shape}, "
-                           f"sizes={n})"),
+    "24.2", "the gradient of unequal shares", reference=_l24_combined,
+    cases=_l24_shares,
+    hint="a share's mean loss times its size is the sum of its samples' losses; add "
+         "the shares' sums and divide by the whole batch's size (the same for the "
+         "gradients)",
+    describe=lambda g, n: (f"combine_gradients({len(g)} gradients of shape "
+                           f"{g[0].shape}, sizes={n})"),
     mistakes=[(lambda g, n: sum(g) / len(g),
-               "the plain mean of the shares' gradients is right only for equal shares: "
-               "a share of more samples weighs more"),
+               "the plain mean of the shares' gradients is right only for equal "
+               "shares: a share of more samples weighs more"),
               (lambda g, n: sum(x * k for x, k in zip(g, n)),
                "that is the gradient of the summed loss; the batch's loss is a mean"),
               (lambda g, n: sum(g),
