@@ -245,7 +245,8 @@ def _save_target(path: str | os.PathLike) -> tuple[Path, int | None]:
     /proc/self/fd), a missing or read-only folder, a name longer than the file system
     allows."""
     text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else path
-    if not isinstance(text, str) or not text or "\0" in text:
+    if text == "": raise NNFSError("the path is empty")
+    if not isinstance(text, str) or "\0" in text:
         raise NNFSError(f"cannot save to {_printable(repr(path), 80)}: not a file name")
     shown = _printable(text)
     try: st = os.stat(text)                                   # follows symbolic links

@@ -116,8 +116,6 @@ IMAGE_SIZE = 28   # Fashion-MNIST images are IMAGE_SIZE x IMAGE_SIZE pixels
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 def fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
                   progress: bool = True, cache_dir: str | os.PathLike | None = None,
@@ -294,7 +292,9 @@ def _read_data(f, nbytes: int, name: str, shape: tuple, gz: bool) -> np.ndarray:
     return data
 
 # %% ../nbs/15a_data_safely.ipynb #a15a0015
-# the MD5 checksums of the four files, as Zalando Research publishes them
+_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+# their MD5 checksums, as Zalando Research publishes them
 # (github.com/zalandoresearch/fashion-mnist)
 FASHION_MNIST_MD5 = dict(zip(_FILES, ("8d4fb7e6c68d591d4c3dfef9ec88bf0d",
                                       "25c81989df183df01b3e8a0aad5dffbe",
@@ -491,8 +491,9 @@ def _open_image(path: Any, max_pixels: int, who: str = "", draft: int | None = N
     try: st = os.stat(path)
     except FileNotFoundError:
         raise NNFSError(f"{who}image not found: {shown}") from None
-    except (OSError, ValueError) as e:
-        raise NNFSError(f"{who}cannot read image {shown}: {_printable(e)}") from None
+    except (OSError, ValueError) as e:     # a NUL byte in the path is a ValueError
+        raise NNFSError(f"{who}cannot read image {shown}: "
+                        f"{_printable(getattr(e, 'strerror', None) or e)}") from None
     if stat.S_ISDIR(st.st_mode):
         raise NNFSError(f"{who}not an image file but a folder: {shown}")
     if not stat.S_ISREG(st.st_mode):
@@ -511,6 +512,8 @@ def _open_image(path: Any, max_pixels: int, who: str = "", draft: int | None = N
             bits = _bits(im)                  # before the rotation drops the tags
             ImageOps.exif_transpose(im, in_place=True)   # phones store rotation in EXIF
     except NNFSError: raise
+    except Image.DecompressionBombError:
+        raise NNFSError(f"{who}image {shown} is too large to open") from None
     except PermissionError:
         raise NNFSError(f"{who}cannot read image {shown}: permission denied") from None
     except Image.UnidentifiedImageError:

@@ -600,9 +600,9 @@ def _check_preprocessing(pre: Any) -> dict:
     numbers = isinstance(rng, (list, tuple)) and len(rng) == 2 and all(
         isinstance(x, (int, float)) and not isinstance(x, bool) for x in rng)
     if not (numbers and -1000 <= rng[0] and rng[0] + 0.001 <= rng[1] <= 1000):
-        raise NNFSError("preprocessing: range must be two numbers [low, high] with "
-                        "-1000 <= low, low + 0.001 <= high <= 1000; got "
-                        f"{_printable(repr(rng), 60)}")
+        raise NNFSError("preprocessing: range must be two finite numbers [low, high] "
+                        "with low < high, within -1000..1000 and at least 0.001 "
+                        f"apart; got {_printable(repr(rng), 60)}")
     if fg not in ("light", "dark"):
         raise NNFSError("preprocessing: foreground must be 'light' or 'dark', got "
                         f"{_printable(repr(fg), 40)}")

@@ -1148,12 +1148,16 @@ def test_load_image_folder_256_classes(tmp_path):
 def test_load_image_folder_damaged_and_too_large_images(tmp_path):
     p = save(tmp_path / "a" / "1.png", np.random.default_rng(0).integers(0, 256, (20, 20), dtype=np.uint8))
     p.write_bytes(p.read_bytes()[:150])  # the header is intact, the pixel data are cut
-    with pytest.raises(NNFSError, match=r"^load_image_folder: cannot read image .*1.png: OSError: image file is trunc"):
+    message = r"^load_image_folder: cannot read image .*1.png: OSError: image file is trunc"
+    with pytest.raises(NNFSError, match=message):
         load_image_folder(tmp_path)
     save(p, np.zeros((4, 4), np.uint8))
     with pytest.raises(NNFSError) as e:
         load_image_folder(tmp_path, max_pixels=15)
-    assert str(e.value) == f"load_image_folder: image {p} has 4x4 pixels, more than the limit of 15 (max_pixels); shrink it first"
+    assert str(e.value) == (
+        f"load_image_folder: image {p} has 4x4 pixels, more than the limit of 15 (max_pixels); shrink it "
+        "first"
+    )
 
 
 def test_load_image_folder_default_max_pixels(tmp_path):
@@ -1163,7 +1167,7 @@ def test_load_image_folder_default_max_pixels(tmp_path):
         load_image_folder(tmp_path)
 
 
-# ---- hostile inputs: image files, totals, pipes, scaled pixels, unwritable caches, messages -----------------
+# ---- hostile inputs: image files, totals, pipes, scaled pixels, unwritable caches, messages ------------
 
 
 def _stub_ghostscript(tmp_path, monkeypatch) -> Path:
@@ -1300,7 +1304,7 @@ def test_prepare_images_accepts_any_0_255_numbers():
 
 
 def test_prepare_images_double_scaling_no_longer_silent():
-    "The reproduction: images divided by 255 (a habit from other libraries), then prepared, then prepared again."
+    "The reproduction: images divided by 255 (a habit from other libraries), or prepared twice."
     X, _, _, _ = fashion_mnist()
     with pytest.raises(NNFSError, match="divided by 255"):
         prepare_images(X[:2000] / 255)
@@ -1327,5 +1331,6 @@ def test_missing_pillow_names_the_extra(monkeypatch, tmp_path):
 
     save(tmp_path / "a" / "1.png", np.zeros((2, 2), np.uint8))
     monkeypatch.setitem(sys.modules, "PIL.Image", None)  # import PIL.Image now fails
-    with pytest.raises(NNFSError, match=r"^reading image files needs PIL: pip install 'nnfs-course\[images\]'$"):
+    message = r"^reading image files needs PIL: pip install 'nnfs-course\[images\]'$"
+    with pytest.raises(NNFSError, match=message):
         load_image_folder(tmp_path)
