@@ -37,6 +37,7 @@ class Limits:
     max_array_bytes: int = 128 * 2**20  # one array (128 MiB)
     max_total_bytes: int = 256 * 2**20  # all arrays; and all a model costs to build
     max_header_bytes: int = 4096        # one .npy header (they are about 128 bytes)
+    max_operations: int = 10**9         # multiply-adds of one input through the model
     max_abs_param: float = 1e6          # trained weights are O(1): more is a damaged or
                                         # diverged model (optimizer state: its square)
     def __post_init__(self):
@@ -65,11 +66,11 @@ class Archive:
         except FileNotFoundError: raise ModelFileError("model file not found") from None
         except OSError as e:
             raise ModelFileError(f"cannot read the file ({e.strerror or e})") from None
-        if stat.S_ISDIR(mode): raise ModelFileError("this is a folder, not a model "
-                                                    "file")
+        if stat.S_ISDIR(mode): raise ModelFileError("this is a folder, "
+                                                    "not a model file")
         if not stat.S_ISREG(mode):
-            raise ModelFileError("not a regular file (a pipe or a device cannot be a "
-                                 "model)")
+            raise ModelFileError("not a regular file (a pipe or a device "
+                                 "cannot be a model)")
         try:
             with open(self.path, "rb") as f: head = f.read(4)
             if not head: raise ModelFileError("the file is empty")
@@ -163,8 +164,8 @@ def _check_header(got: Any, dtype: np.dtype, dtypes: tuple, shape: tuple | None,
     differs = lambda: len(got) != len(shape) or any(w is not None and g != w
                                                     for g, w in zip(got, shape))
     if shape is not None and differs():
-        raise ModelFileError(f"shape {got} disagrees with the architecture, which "
-                             f"needs {shape}")
+        raise ModelFileError(f"shape {got} disagrees with the architecture, "
+                             f"which needs {shape}")
     nbytes = math.prod(got) * dtype.itemsize          # Python integers: no overflow
     if nbytes > max_bytes:
         raise ModelFileError(f"declares {nbytes:,} bytes of data, more than the limit "
@@ -196,8 +197,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes: tuple,
             n = s.readinto(view[pos:pos + _CHUNK])
             if not n: raise ModelFileError("truncated data")
             pos += n
-        if s.read(1): raise ModelFileError("extra bytes after the "
-                                           "data")  # checks the CRC
+        if s.read(1): raise ModelFileError("extra bytes "
+                                           "after the data")  # checks the CRC
     arr = buf.view(dtype)
     if not dtype.isnative:                      # swapped in place: no second copy
         arr = arr.byteswap(inplace=True).view(dtype.newbyteorder("="))
@@ -234,19 +235,19 @@ def parse_json(raw: bytes, limits: Limits) -> Any:
         raise ModelFileError("the JSON description is nested more than "
                              f"{limits.max_json_depth} levels deep")
     def no_constant(name):
-        raise ModelFileError("the JSON description contains the non-finite number "
-                             f"{name}")
+        raise ModelFileError("the JSON description contains the "
+                             f"non-finite number {name}")
     def finite_float(s):
         v = float(s)
         if not math.isfinite(v):
-            raise ModelFileError("the JSON description has a number out of range: "
-                                 f"{s[:30]}")
+            raise ModelFileError("the JSON description has a number out of "
+                                 f"range: {s[:30]}")
         return v
     try: return json.loads(text, parse_constant=no_constant, parse_float=finite_float)
     except ModelFileError: raise
     except Exception as e:
-        raise ModelFileError("the JSON description is not valid JSON "
-                             f"({_what(e)})") from None
+        raise ModelFileError("the JSON description is not valid "
+                             f"JSON ({_what(e)})") from None
 
 def read_description(archive: Archive, key: str) -> Any:
     "The JSON description stored as the 1-D byte array `key`."

@@ -69,8 +69,8 @@ def _train_parser(sub) -> None:
     add("--arch", choices=("mlp", "cnn"), default="mlp",
         help="the course's MLP (default) or the CNN of lesson 22")
     add("--threads", type=_int_at_least(1), default=1, metavar="N",
-        help="BLAS threads (default 1: fastest on a busy machine; at most the cores "
-             "there are)")
+        help="BLAS threads (default 1: fastest on a busy machine; at most the "
+             "cores there are)")
     add("--test", action="store_true",
         help="also report the test accuracy (for a final result, not for tuning)")
     add("--no-progress", action="store_true", help="no progress bars")
@@ -101,8 +101,8 @@ def make_parser() -> argparse.ArgumentParser:
         "export", help="write a saved model as an ONNX file",
         description="Write a model saved by 'nnfs train' (or save_model) as an ONNX "
                     "file, for ONNX Runtime and other tools (needs the [onnx] extra).")
-    export.add_argument("model", metavar="MODEL", help="a model file saved by 'nnfs "
-                                                       "train'")
+    export.add_argument("model", metavar="MODEL", help="a model file saved "
+                                                       "by 'nnfs train'")
     export.add_argument("output", metavar="OUTPUT", help="the ONNX file to write")
     return parser
 
@@ -150,8 +150,8 @@ def _train(args: argparse.Namespace) -> int:
             progress=not args.no_progress)
     except NNFSError as e:
         if "fashion_mnist" in str(e) and args.data is None:
-            raise NNFSError(f"{e} (or point the command at the files with --data "
-                            "FOLDER)") from None
+            raise NNFSError(f"{e} (or point the command at the files with "
+                            "--data FOLDER)") from None
         raise
     save_model(model, output)
     print(f"saved the model to {_printable(output)}")
@@ -188,8 +188,8 @@ def _export(args: argparse.Namespace) -> int:
     the work)."""
     try: interop = importlib.import_module("nnfs.interop")
     except ImportError:
-        raise NNFSError("export needs nnfs.interop, which this installation "
-                        "lacks") from None
+        raise NNFSError("export needs nnfs.interop, which this "
+                        "installation lacks") from None
     print(interop.export_onnx(args.model, _check_output(args.output)))
     return 0
 

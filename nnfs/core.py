@@ -251,8 +251,8 @@ def _save_target(path: str | os.PathLike) -> tuple[Path, int | None]:
     shown = _printable(text)
     try: st = os.stat(text)                                   # follows symbolic links
     except FileNotFoundError: st = None                       # a new file
-    except OSError as e: raise NNFSError(f"cannot save to {shown}: "
-                                         f"{e.strerror}") from None
+    except OSError as e: raise NNFSError("cannot save to "
+                                         f"{shown}: {e.strerror}") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise NNFSError(f"cannot save to {shown}: it is a folder, not a file")
     if st is not None and not stat.S_ISREG(st.st_mode):

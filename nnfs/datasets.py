@@ -241,8 +241,8 @@ def _open_idx(path: Path) -> Iterator[tuple[Any, int, bool]]:
             if stat.S_ISDIR(st.st_mode):
                 raise NNFSError(f"read_idx: cannot read {shown}: it is a folder")
             if not stat.S_ISREG(st.st_mode):
-                raise NNFSError(f"read_idx: {name} is not a regular file (a pipe, a "
-                                "device...)")
+                raise NNFSError(f"read_idx: {name} is not a regular file (a "
+                                "pipe, a device...)")
             gz = raw.read(2) == b"\x1f\x8b"                # the gzip magic number
             raw.seek(0)
             yield (gzip.GzipFile(fileobj=raw) if gz else raw), st.st_size, gz
@@ -332,16 +332,16 @@ def _fetch(url: str, out, h, bar) -> int:
         total = int(total) if total and total.isdigit() else None
         if total is not None and total > most:
             raise NNFSError(f"fashion_mnist: {url} announces {total:,} bytes, more "
-                            f"than the {most:,} a Fashion-MNIST file can have; "
-                            "refusing it")
+                            f"than the {most:,} a Fashion-MNIST file can "
+                            "have; refusing it")
         if bar is not None: bar.reset(total=total)
         while chunk := resp.read1(1 << 16):   # what has arrived: deadline checked often
             out.write(chunk); h.update(chunk); size += len(chunk)
             if bar is not None: bar.update(len(chunk))
             if size > most:
                 raise NNFSError(f"fashion_mnist: {url} sent more than {most:,} bytes, "
-                                "more than a Fashion-MNIST file can have; download "
-                                "stopped")
+                                "more than a Fashion-MNIST file can have; "
+                                "download stopped")
             if time.monotonic() > deadline:
                 raise NNFSError(f"fashion_mnist: the download of {url} took longer "
                                 f"than {lim['deadline']:g} s ({size:,} bytes so far); "
@@ -497,8 +497,8 @@ def _open_image(path: Any, max_pixels: int, who: str = "", draft: int | None = N
     if stat.S_ISDIR(st.st_mode):
         raise NNFSError(f"{who}not an image file but a folder: {shown}")
     if not stat.S_ISREG(st.st_mode):
-        raise NNFSError(f"{who}not a regular file: {shown} (pipes and devices are not "
-                        "images)")
+        raise NNFSError(f"{who}not a regular file: {shown} (pipes and devices "
+                        "are not images)")
     try:
         with open(path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")    # Pillow's size warnings: checked below
@@ -554,11 +554,11 @@ def load_image_folder(path: str | os.PathLike, *, max_pixels: int = 1 << 24,
     classes = sorted(p.name for p in root.iterdir()
                      if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise NNFSError(f"load_image_folder: {shown} has no subfolders; expected one "
-                        "per class")
+        raise NNFSError(f"load_image_folder: {shown} has no subfolders; "
+                        "expected one per class")
     if len(classes) > 256:
-        raise NNFSError(f"load_image_folder: {shown} has {len(classes)} classes; at "
-                        "most 256")
+        raise NNFSError(f"load_image_folder: {shown} has {len(classes)} "
+                        "classes; at most 256")
     files = []
     for k, name in enumerate(classes):
         found = sorted(f for f in (root / name).iterdir()
@@ -574,8 +574,8 @@ def load_image_folder(path: str | os.PathLike, *, max_pixels: int = 1 << 24,
         if img.shape != X.shape[1:]:
             (h, w), (h0, w0) = img.shape, X.shape[1:]
             raise NNFSError(f"load_image_folder: {_printable(f)} is {w}x{h} pixels, "
-                            f"but the first image was {w0}x{h0}; all images must have "
-                            "one size")
+                            f"but the first image was {w0}x{h0}; all images "
+                            "must have one size")
         X[i] = img
     return X, np.array([k for k, _ in files], dtype=np.uint8), classes
 

@@ -96,8 +96,8 @@ def preprocess_image(image_or_path: Any, *, invert: bool | None = None,
                         f"{_printable(repr(invert), 60)}")
     size, max_pixels = pre["image_size"], check_int("max_pixels", max_pixels)
     a, (w, h) = _pixels(image_or_path, max_pixels)   # pixels 0..255, and the size
-    if min(w, h) < 8: _warn(f"the image is only {w}x{h} pixels: too small to classify "
-                            "reliably")
+    if min(w, h) < 8: _warn(f"the image is only {w}x{h} pixels: too small to "
+                            "classify reliably")
     if invert is None and a.ndim == 2 and a.shape == (size, size):   # framed already:
         edges = (a[0], a[-1], a[:, 0], a[:, -1])     # inverted when its edges are light
         img = 255 - a if min(np.median(e) for e in edges) > 127.5 else a

@@ -443,8 +443,8 @@ def _checked_state(opt: Optimizer, layers: list, arrays: dict) -> list:
         extra = sorted(set(arrays) - set(want))
         raise NNFSError(f"{owner}.load_state_arrays: the arrays do not match this "
                         f"optimizer and these layers (missing {missing}, unexpected "
-                        f"{extra}); save and load with the same optimizer class and "
-                        "model")
+                        f"{extra}); save and load with the same optimizer "
+                        "class and model")
     it = np.asarray(arrays["iterations"])
     steps = it.shape == () and it.dtype.kind in "iu" and 0 <= int(it) <= _MAX_ITERATIONS
     if not steps:

@@ -67,8 +67,8 @@ def _entry(obj: Any, where: str, base: type) -> dict:
         return _json_value(v, where)
     config = obj.config() if callable(getattr(obj, "config", None)) else {}
     entry = {"type": cls.__name__,
-             "config": {k: encode(k, v, f"{where} config "
-                                        f"{k}") for k, v in config.items()}}
+             "config": {k: encode(k, v, f"{where} "
+                                        f"config {k}") for k, v in config.items()}}
     if _STATE[cls]: entry["state"] = {k: _json_value(getattr(obj, k), f"{where}.{k}")
                                       for k in _STATE[cls]}
     return entry
@@ -148,8 +148,8 @@ def _check_registration(cls: type, state: tuple, objects: tuple, replace: bool) 
     old, ours = _REGISTRY.get(cls.__name__), lambda c: c.__module__.startswith("nnfs.")
     if old not in (None, cls) and ours(old) and not ours(cls) and not replace:
         raise NNFSError(f"register_layer: the name {cls.__name__} belongs to "
-                        f"{old.__module__}.{old.__name__}; give your class another "
-                        "name")
+                        f"{old.__module__}.{old.__name__}; give your "
+                        "class another name")
 
 def _saveable(obj: Any, where: str, base: type) -> type:
     """The class of `obj` if a file may hold it at `where`: registered, a `base` (a
@@ -326,8 +326,8 @@ def _model_description(archive: Archive) -> tuple[dict, dict]:
     desc = _fields(_description(archive, "model"), "the description", _MODEL_FIELDS)
     entries, lim = desc["layers"], archive.limits
     if not isinstance(entries, list) or not 1 <= len(entries) <= lim.max_members:
-        raise ModelFileError(f"'layers' must be a list of 1 to {lim.max_members} "
-                             "layers")
+        raise ModelFileError("'layers' must be a list of 1 to "
+                             f"{lim.max_members} layers")
     for i, entry in enumerate(entries): _check_entry(entry, f"layer {i}", layers.Layer)
     for key, base in (("loss", losses.Loss), ("accuracy", metrics.Accuracy),
                       ("optimizer", optimizers.Optimizer)):
@@ -360,13 +360,13 @@ def _check_entry(entry: Any, where: str, base: type) -> None:
         raise ModelFileError(f"{where} has unknown type "
                              f"{_printable(json.dumps(name), 40)} (known: {known})")
     config, takes = entry["config"], _parameters(cls)
-    if not isinstance(config, dict): raise ModelFileError(f"{where} config must be a "
-                                                          "JSON object")
+    if not isinstance(config, dict): raise ModelFileError(f"{where} config must "
+                                                          "be a JSON object")
     for k, v in config.items():
         at = f"{where} config {_printable(k, 40)}"
         if k in _LOADER_ARGS or not (takes is None or k in takes):
-            raise ModelFileError(f"{at}: {cls.__name__} takes no such argument from a "
-                                 "file")
+            raise ModelFileError(f"{at}: {cls.__name__} takes no such "
+                                 "argument from a file")
         if k in _OBJECTS[cls] and v is not None and not _is_object(v):
             raise ModelFileError(f"{at} must be a saved object or null, got "
                                  f"{_printable(json.dumps(v), 40)}")
@@ -473,17 +473,19 @@ def _cost_of(cls: type):
 
 # %% ../nbs/18a_safe_reader.ipynb #a18s0006
 def _layer_costs(entries: list, shape: tuple | None, first: int = 0) -> tuple:
-    """`[(input shape, output shape, elements allocated)]` of the layers of `entries`
-    fed `shape` per sample (the first is layer `first`), their parameters, their
-    elements."""
-    steps, params, work = [], 0, 0
+    """`[(input shape, output shape, elements allocated, operations)]` of the layers of
+    `entries` fed `shape` per sample (the first is layer `first`), and their parameters,
+    elements and operations (a parameter is used once per output position: a Dense
+    layer's once, a convolution's once per pixel of its output)."""
+    steps, params, work, ops = [], 0, 0, 0
     for i, entry in enumerate(entries, first):
         cls = _REGISTRY[entry["type"]]
         where = f"layer {i} ({cls.__name__})"
         took, out, p, w = _cost_of(cls)(entry["config"], shape, where)
-        steps.append((shape if took is None else took, out, w))
-        params, work, shape = params + p, work + w, out
-    return steps, params, work
+        n = p * (math.prod(out[:-1]) if out is not None and len(out) > 1 else 1) + w
+        steps.append((shape if took is None else took, out, w, n))
+        params, work, ops, shape = params + p, work + w, ops + n, out
+    return steps, params, work, ops
 
 def _input_shape(entries: list) -> tuple | None:
     """What one sample fed to the model of `entries` is: what its first layer that says
@@ -499,7 +501,7 @@ def _plan(desc: dict, limits: Limits) -> dict:
     `_check_fits` runs it), every other object; refused beyond `limits.max_total_bytes`.
     """
     entries, source = desc["layers"], _input_shape(desc["layers"])
-    steps, params, work = _layer_costs(entries, source)
+    steps, params, work, ops = _layer_costs(entries, source)
     others = [desc[k] for k in ("loss", "accuracy", "optimizer") if desc[k] is not None]
     nested = [v["__object__"] for e in entries + others for v in e["config"].values()
               if _is_object(v)]
@@ -511,10 +513,11 @@ def _plan(desc: dict, limits: Limits) -> dict:
     plan = {"input": source, "steps": steps, "item": item,
             "fixed": item * params * copies + 8 * extra + 1024 * len(entries + others),
             "entries": entries, "limits": limits, "dtype": np.dtype(desc["dtype"])}
-    _check_budget(plan, item * work)
+    _check_budget(plan, item * work, ops)
     return plan
 
-def _check_budget(plan: dict, work: int) -> None:
+def _check_budget(plan: dict, work: int, ops: int) -> None:
+    "Refuse a model whose memory, or the operations of its check, pass the limits."
     total, limit = plan["fixed"] + work, plan["limits"].max_total_bytes
     if total > limit:
         size = f"{total:,}" if total < 10 ** 18 else f"about 10^{len(str(total)) - 1}"
@@ -522,6 +525,11 @@ def _check_budget(plan: dict, work: int) -> None:
                              "(its parameters, its optimizer's state and one input "
                              f"through every layer), more than the limit of {limit:,} "
                              "(Limits.max_total_bytes)")
+    if ops > (most := plan["limits"].max_operations):
+        size = f"{ops:,}" if ops < 10 ** 18 else f"about 10^{len(str(ops)) - 1}"
+        raise ModelFileError(f"passing one input through the model would take {size} "
+                             f"operations, more than the limit of {most:,} "
+                             "(Limits.max_operations)")
 
 # %% ../nbs/18a_safe_reader.ipynb #a18s0008
 def _limits(limits: Any) -> Limits:
@@ -563,8 +571,8 @@ def _build(entry: dict, where: str, dtype: str | None = None) -> Any:
     kwargs, state = _arguments(cls, entry, where, dtype)
     try: obj = cls(**kwargs)
     except Exception as e:
-        raise ModelFileError(f"{where}: cannot rebuild {cls.__name__} from its config "
-                             f"({_what(e)})") from None
+        raise ModelFileError(f"{where}: cannot rebuild {cls.__name__} from its "
+                             f"config ({_what(e)})") from None
     for k, v in state.items(): setattr(obj, k, v)
     return obj
 
@@ -644,7 +652,7 @@ def _check_fits(model: Model, plan: dict) -> None:
     regularizers, and pass one input of zeros through every layer as planned; a layer
     giving another shape than planned (a class of one's own) has the rest planned again.
     """
-    where, done = "finalize", 0
+    where, done, done_ops = "finalize", 0, 0
     try:
         model.finalize()
         for i, layer in enumerate(model.layers):
@@ -657,13 +665,15 @@ def _check_fits(model: Model, plan: dict) -> None:
         x = np.zeros((1, *plan["input"]), dtype=plan["dtype"])
         for i, layer in enumerate(model.layers):
             where = f"layer {i} ({type(layer).__name__})"
-            took, _, work = plan["steps"][i]
+            took, _, work, ops = plan["steps"][i]
             if took is not None and x.shape[1:] != took:   # after a class of one's own
-                steps, _, rest = _layer_costs(plan["entries"][i:], x.shape[1:], i)
-                _check_budget(plan, plan["item"] * (done + rest))
+                steps, _, rest, rest_ops = _layer_costs(plan["entries"][i:],
+                                                        x.shape[1:], i)
+                _check_budget(plan, plan["item"] * (done + rest), done_ops + rest_ops)
                 plan["steps"][i:] = steps
-                work = steps[0][2]
-            x, done = np.asarray(layer.forward(x, training=False)), done + work
+                work, ops = steps[0][2:]
+            x = np.asarray(layer.forward(x, training=False))
+            done, done_ops = done + work, done_ops + ops
     except (NNFSError, ValueError, TypeError, ArithmeticError, IndexError) as e:
         raise ModelFileError("the saved layers, loss and accuracy do not fit together "
                              f"({where}: {_printable(e, 200)})") from None
@@ -691,8 +701,8 @@ def _restore_optimizer(archive: Archive, model: Model, entry: dict) -> list[str]
                                  f"{big ** 2:g}: a damaged or diverged optimizer state")
     try: opt.load_state_arrays(_trainable(model), arrays)
     except NNFSError as e:
-        raise ModelFileError("the optimizer state does not fit the model "
-                             f"({e})") from None
+        raise ModelFileError("the optimizer state does not fit "
+                             f"the model ({e})") from None
     model.finalize()
     return ["optimizer." + k for k in layout]
 
