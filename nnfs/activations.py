@@ -11,6 +11,8 @@ __all__ = ['relu', 'sigmoid', 'softmax', 'ReLU', 'Softmax', 'Sigmoid', 'Linear']
 # %% ../nbs/04_activation_functions.ipynb #2d38fe13
 import numpy as np
 
+# the base class and the decorator that the layer classes of later lessons build on
+from .core import patch_to
 from .layers import Layer
 
 # %% ../nbs/04_activation_functions.ipynb #fdc3eeb8
@@ -21,9 +23,10 @@ def relu(x: np.ndarray) -> np.ndarray:
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic sigmoid `1 / (1 + exp(-x))`, elementwise, finite for any input.
 
-    Inputs are clipped to [-80, 80] first, so `exp` neither overflows nor returns a denormal number, in
-    float32 or float64. Above 80 this changes nothing (the sigmoid already rounds to 1 there); below -80 the
-    result stays at sigmoid(-80), about 1.8e-35, instead of shrinking further toward 0."""
+    Inputs are clipped to [-80, 80] first, so `exp` neither overflows nor returns a
+    denormal number, in float32 or float64. Above 80 this changes nothing (the sigmoid
+    already rounds to 1 there); below -80 the result stays at sigmoid(-80), about
+    1.8e-35, instead of shrinking further toward 0."""
     x = np.asarray(x)
     return 1 / (1 + np.exp(-np.clip(x, -80, 80)))
 
@@ -31,12 +34,14 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis: exponentiate and normalize each row so it sums to 1.
 
-    The row maximum is subtracted first, so `exp` never overflows. Shifted values below -80 are raised to
-    -80, so `exp` never returns a denormal number either (float32's normal range ends near e^-87); such a
-    class gets about 1.8e-35 / (row sum) instead of its true, smaller probability."""
+    The row maximum is subtracted first, so `exp` never overflows. Shifted values below
+    -80 are raised to -80, so `exp` never returns a denormal number either (float32's
+    normal range ends near e^-87); such a class gets about 1.8e-35 / (row sum) instead
+    of its true, smaller probability."""
     x = np.asarray(x)
     if x.dtype.kind != "f": x = x.astype(np.float64)
-    out = x - x.max(axis=-1, keepdims=True)   # one new array; every later step works in place on it
+    # one new array; the next steps work in place on it
+    out = x - x.max(axis=-1, keepdims=True)
     np.maximum(out, -80, out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
@@ -44,7 +49,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/08_backpropagation.ipynb #5e20810f
 class ReLU(Layer):
-    "Rectified linear unit: `max(0, x)`, elementwise. No parameters; its predictions are its outputs."
+    "Rectified linear unit: `max(0, x)`, elementwise, as a layer."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
         "`max(0, inputs)`; keeps `inputs` for the backward pass."
         self.inputs = np.asarray(inputs)
@@ -52,15 +57,13 @@ class ReLU(Layer):
         return self.output
 
     def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        "The gradient passes where the input was positive and stops elsewhere (also at exactly 0)."
-        self.dinputs = self._check_dvalues(dvalues) * (self.inputs > 0)   # times the 0/1 mask
+        "The gradient passes where the input was positive, and stops elsewhere."
+        self.dinputs = self._check_dvalues(dvalues) * (self.inputs > 0)   # the 0/1 mask
         return self.dinputs
 
 # %% ../nbs/08_backpropagation.ipynb #e0e404c8
 class Softmax(Layer):
-    """Softmax over each row, as a layer.
-
-    The numerically safe `softmax` function of lesson 05, plus a backward pass; predictions are the argmax."""
+    "Softmax over each row, as a layer: lesson 05's `softmax`, plus a backward pass."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
         "Softmax of each row of `inputs`; keeps the output for the backward pass."
         self.inputs = inputs
@@ -68,15 +71,17 @@ class Softmax(Layer):
         return self.output
 
     def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        "The Jacobian-vector product `s * (d - sum(d * s))`, row by row, without building the Jacobians."
+        "The Jacobian-vector product `s * (d - sum(d * s))`, row by row."
         dvalues, s = self._check_dvalues(dvalues), self.output
-        with np.errstate(under="ignore"):   # products of tiny probabilities may flush to zero: harmless
+        with np.errstate(under="ignore"):   # products of tiny probabilities may be 0
             self.dinputs = s * (dvalues - np.sum(dvalues * s, axis=-1, keepdims=True))
         return self.dinputs
 
-    def predictions(self, outputs: np.ndarray) -> np.ndarray:
-        "The most probable class of each row."
-        return np.argmax(outputs, axis=1)
+# %% ../nbs/08_backpropagation.ipynb #2341fceb
+@patch_to(Softmax)
+def predictions(self, outputs: np.ndarray) -> np.ndarray:
+    "The most probable class of each row."
+    return np.argmax(outputs, axis=1)
 
 # %% ../nbs/12_binary_logistic_regression.ipynb #efbe39c2
 class Sigmoid(Layer):

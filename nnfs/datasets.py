@@ -1,6 +1,7 @@
 """Data sets of the course. Toy data in 2-D for classification, `spiral_data` (interleaved spiral arms, after the
 Stanford CS231n notes) and `vertical_data` (one normal blob per class), and `sine_data` for regression; all
-draw from the package generator (or an explicit `rng=`) and use the package dtype. Lesson 15 adds
+draw from the package generator (or an explicit `rng=`; after the book's `nnfs.init()` without a seed, from
+NumPy's global generator exactly as the book draws it) and use the package dtype. Lesson 15 adds
 Fashion-MNIST: reading its files, preparing the images for a network, and the one validation split every
 later lesson uses."""
 
@@ -12,33 +13,44 @@ __all__ = ['spiral_data', 'vertical_data', 'sine_data', 'IDX_MAX_BYTES', 'IMAGE_
 # %% ../nbs/03_batches_layers_objects.ipynb #fb186043
 import numpy as np
 
-from .core import NNFSError, check_int, get_dtype, get_rng
+from .core import NNFSError, check_int, get_dtype, get_rng, get_seed
 
 # %% ../nbs/03_batches_layers_objects.ipynb #5c2eb1ae
-def _class_arrays(samples: int, classes: int, rng: np.random.Generator | None,
-                  dtype: object) -> tuple[int, int, np.random.Generator, np.ndarray, np.ndarray]:
-    "Checked counts, the generator, and zeroed `X` (samples*classes, 2) and uint8 labels `y` to fill."
+def _class_arrays(samples: int, classes: int,
+                  dtype: object) -> tuple[int, int, np.ndarray, np.ndarray]:
+    "Checked counts, zeroed `X` (samples*classes, 2) and uint8 labels `y` to fill."
     samples, classes = check_int("samples", samples), check_int("classes", classes)
     if classes > 256:
         raise NNFSError(f"classes must be <= 256 (labels are uint8), got {classes}")
     X = np.zeros((samples * classes, 2), dtype=get_dtype(dtype))
-    return samples, classes, get_rng(rng), X, np.zeros(samples * classes, dtype=np.uint8)
+    return samples, classes, X, np.zeros(samples * classes, dtype=np.uint8)
+
+def _normal(n: int, rng: np.random.Generator | None, dtype: np.dtype) -> np.ndarray:
+    """`n` standard normal draws: from `rng` when given; else from the package
+    generator, or, after the book's `nnfs.init()` (seed "book"), from NumPy's global
+    generator as the book's helper draws them (`np.random.randn(n)` cast to `dtype`)."""
+    if rng is None and get_seed() == "book": return np.random.randn(n).astype(dtype)
+    return get_rng(rng).standard_normal(n)
 
 def spiral_data(samples: int, classes: int, *, rng: np.random.Generator | None = None,
                 dtype=None) -> tuple[np.ndarray, np.ndarray]:
-    """`classes` interleaved spiral arms of `samples` points each, in 2-D: `X` of shape (samples*classes, 2),
-    labels `y` (uint8).
+    """`classes` interleaved spiral arms of `samples` points each, in 2-D: `X` of shape
+    (samples*classes, 2), labels `y` (uint8).
 
-    Point `i` of arm `k` has radius `i/(samples-1)` and angle `2.5*(4k + 4i/(samples-1) + 0.2*noise)`, noise
-    standard normal from `rng` (default: the package generator). `X` has dtype `dtype` (default: the package
-    dtype).
-    Adapted from the Stanford CS231n case study "Putting it together: minimal neural network"
-    (https://cs231n.github.io/neural-networks-case-study/), with the book's formulas."""
-    samples, classes, rng, X, y = _class_arrays(samples, classes, rng, dtype)
+    Point `i` of arm `k` has radius `i/(samples-1)` and angle
+    `2.5*(4k + 4i/(samples-1) + 0.2*noise)`, the noise standard normal: from `rng`
+    when given, else from the package generator; after the book's `nnfs.init()` (seed
+    "book"), from NumPy's global generator in the book's order, so the book's scripts
+    get the book's data. `X` has dtype `dtype` (default: the package dtype).
+    Adapted from the Stanford CS231n case study "Putting it together: minimal neural
+    network" (https://cs231n.github.io/neural-networks-case-study/), with the book's
+    formulas."""
+    samples, classes, X, y = _class_arrays(samples, classes, dtype)
     for k in range(classes):
         ix = slice(samples * k, samples * (k + 1))
         r = np.linspace(0.0, 1, samples)
-        t = np.linspace(k * 4, (k + 1) * 4, samples) + rng.standard_normal(samples) * 0.2
+        noise = _normal(samples, rng, X.dtype)
+        t = np.linspace(k * 4, (k + 1) * 4, samples) + noise * 0.2
         X[ix] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
         y[ix] = k
     return X, y
@@ -46,27 +58,33 @@ def spiral_data(samples: int, classes: int, *, rng: np.random.Generator | None =
 # %% ../nbs/03_batches_layers_objects.ipynb #5ac88194
 def vertical_data(samples: int, classes: int, *, rng: np.random.Generator | None = None,
                   dtype=None) -> tuple[np.ndarray, np.ndarray]:
-    """`classes` vertical clusters of `samples` points each, in 2-D: `X` of shape (samples*classes, 2),
-    labels `y` (uint8).
+    """`classes` vertical clusters of `samples` points each, in 2-D: `X` of shape
+    (samples*classes, 2), labels `y` (uint8).
 
-    Class `k` is normal around `(k/3, 0.5)` with standard deviation 0.1 in each coordinate, noise from `rng`
-    (default: the package generator); `X` has dtype `dtype` (default: the package dtype).
-    After the Stanford CS231n case study (https://cs231n.github.io/neural-networks-case-study/), as in the
-    book."""
-    samples, classes, rng, X, y = _class_arrays(samples, classes, rng, dtype)
+    Class `k` is normal around `(k/3, 0.5)` with standard deviation 0.1 in each
+    coordinate, the noise drawn as `spiral_data` draws it (from `rng`, the package
+    generator, or after the book's `nnfs.init()` NumPy's global generator in the book's
+    order); `X` has dtype `dtype` (default: the package dtype).
+    After the Stanford CS231n case study
+    (https://cs231n.github.io/neural-networks-case-study/), as in the book."""
+    samples, classes, X, y = _class_arrays(samples, classes, dtype)
     for k in range(classes):
         ix = slice(samples * k, samples * (k + 1))
-        X[ix] = np.c_[rng.standard_normal(samples) * 0.1 + k / 3, rng.standard_normal(samples) * 0.1 + 0.5]
+        x1 = _normal(samples, rng, X.dtype) * 0.1 + k / 3
+        X[ix] = np.c_[x1, _normal(samples, rng, X.dtype) * 0.1 + 0.5]
         y[ix] = k
     return X, y
 
 # %% ../nbs/03_batches_layers_objects.ipynb #ef1cba2f
 def sine_data(samples: int = 1000, *, dtype=None) -> tuple[np.ndarray, np.ndarray]:
-    """One period of a sine wave: `X = i/samples` for `i = 0..samples-1` and `y = sin(2*pi*X)`, both of
-    shape (samples, 1).
+    """One period of a sine wave: `X = i/samples` for `i = 0..samples-1` and
+    `y = sin(2*pi*X)`, both of shape (samples, 1).
 
-    No randomness. Values are computed in float64 and then cast to `dtype` (default: the package dtype)."""
-    samples, dtype = check_int("samples", samples), get_dtype(dtype)
+    No randomness. Values are computed in float64 and cast to `dtype` (default: the
+    package dtype; after the book's `nnfs.init()`, float64, like the book's data)."""
+    samples = check_int("samples", samples)
+    book = dtype is None and get_seed() == "book"
+    dtype = np.dtype(np.float64) if book else get_dtype(dtype)
     X = np.arange(samples, dtype=np.float64).reshape(-1, 1) / samples
     return X.astype(dtype), np.sin(2 * np.pi * X).astype(dtype)
 

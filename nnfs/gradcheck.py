@@ -18,44 +18,36 @@ import numpy as np
 from .core import NNFSError, check_float
 
 # %% ../nbs/07_optimization_derivatives.ipynb #616c5d26
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central-difference estimate of the gradient of the scalar function `f` at `x`, computed in float64.
-
-    Each element of a float64 copy of `x` is moved to `x_i + eps` and `x_i - eps` in turn and `f` is called on
-    the whole array: `df/dx_i = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`. Costs `2 * x.size` calls of `f`.
-    `x` itself is never modified; `f` must return a single number."""
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+                       eps: float = 1e-6) -> np.ndarray:
+    """Central-difference estimate of the gradient of the scalar function `f` at `x`,
+    in float64: `(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)` for each element `i` of a
+    copy of `x`, so two calls of `f` per element. `x` itself is never modified."""
     eps = check_float("numerical_gradient: eps", eps, 0, low_open=True)
-    x = np.array(x, dtype=np.float64)          # our own float64 copy, perturbed in place below
-    flat = x.reshape(-1)                       # a view of the copy
-    grad = np.empty(flat.size, dtype=np.float64)
+    x = np.array(x, dtype=np.float64)      # our own copy, perturbed in place below
+    flat, grad = x.reshape(-1), np.empty(x.size)
+    def f_at(i: int, value: float) -> float:
+        "`f(x)` with element `i` set to `value`; it must be a single number."
+        flat[i] = value
+        out = np.asarray(f(x))
+        if out.size != 1:
+            raise NNFSError("numerical_gradient: f must return a single number, "
+                            f"got an array of shape {out.shape}")
+        return float(out.reshape(()))
+
     for i in range(flat.size):
         old = flat[i]
         plus, minus = old + eps, old - eps
-        flat[i] = plus
-        f_plus = _scalar(f(x))
-        flat[i] = minus
-        f_minus = _scalar(f(x))
+        grad[i] = (f_at(i, plus) - f_at(i, minus)) / (plus - minus)   # the step taken
         flat[i] = old
-        grad[i] = (f_plus - f_minus) / (plus - minus)   # the step actually taken, after rounding
     return grad.reshape(x.shape)
-
-def _scalar(value: Any) -> float:
-    "`value` as a float, or `NNFSError` if it is not a single number."
-    arr = np.asarray(value)
-    if arr.size != 1:
-        raise NNFSError(f"numerical_gradient: f must return a single number, got an array of shape "
-                        f"{arr.shape}")
-    return float(arr.reshape(()))
 
 # %% ../nbs/07_optimization_derivatives.ipynb #55859907
 @dataclass
 class GradcheckResult:
-    """What `gradcheck` found. `ok` is True when every checked entry's relative error is at most `rtol`.
-
-    `max_rel_error` is the worst relative error, found in array `where` (`"inputs"`, `"weights"`, ...) at
-    `index`, where the analytic gradient was `analytic` and the numerical one `numeric`. `errors` maps every
-    checked array to its own worst relative error. The result is truthy exactly when `ok`, so `assert
-    gradcheck(...)` works."""
+    """What `gradcheck` found, truthy exactly when `ok`: every relative error <= `rtol`.
+    The worst, `max_rel_error`, is in array `where` at `index`, where the gradients were
+    `analytic` and `numeric`; `errors` maps each array to its worst relative error."""
     ok: bool
     max_rel_error: float
     where: str
@@ -68,145 +60,112 @@ class GradcheckResult:
     def __bool__(self) -> bool: return bool(self.ok)
 
     def __repr__(self) -> str:
-        status = "ok" if self.ok else "FAILED"
         checked = ", ".join(f"{name} {err:.1e}" for name, err in self.errors.items())
-        return (f"gradcheck {status}: worst relative error {self.max_rel_error:.2e} (rtol {self.rtol:g}) in "
-                f"{self.where}{list(self.index)}: analytic {self.analytic:.8g}, numerical {self.numeric:.8g}"
-                f" [checked: {checked}]")
+        return (f"gradcheck {'ok' if self.ok else 'FAILED'}: worst relative error "
+                f"{self.max_rel_error:.2e} (rtol {self.rtol:g}) in "
+                f"{self.where}{list(self.index)}: analytic {self.analytic:.8g}, "
+                f"numerical {self.numeric:.8g} [checked: {checked}]")
 
 # %% ../nbs/07_optimization_derivatives.ipynb #41874840
 def _as_float64(obj: Any, depth: int = 2, seen: set[int] | None = None) -> None:
-    """Cast, in place, every floating-point array attribute of `obj` to float64.
-
-    The same for the objects it holds, up to `depth` levels down. Each object is visited once, so reference
-    cycles cannot make the walk go round."""
+    """Cast, in place, every float array attribute of `obj` to float64, and those of the
+    objects it holds, `depth` levels down, visiting each object once (so cycles end)."""
     seen = set() if seen is None else seen
     if id(obj) in seen: return
     seen.add(id(obj))
     for name, value in list(vars(obj).items()):
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
             setattr(obj, name, value.astype(np.float64))
-        elif depth > 0 and hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        elif depth > 0 and hasattr(value, "__dict__") and not callable(value):
             _as_float64(value, depth - 1, seen)
 
-def _parameters(obj: Any, x: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, Any]]:
-    """Each parameter's array and gradient, by name.
-
-    From `parameters()` and `gradients()` when `obj` has them (lesson 08's layers), else every float array
-    attribute `name` with an array `d<name>` next to it, except the inputs `x` that `forward` kept (a layer
-    may keep them as `self.x` with their gradient in `self.dx`: they are checked as the inputs)."""
-    if callable(getattr(obj, "parameters", None)) and callable(getattr(obj, "gradients", None)):
+def _parameters(obj: Any, x: np.ndarray) -> dict[str, tuple[np.ndarray, Any]]:
+    """(array, gradient) of each parameter by name: from `parameters()` and
+    `gradients()` when `obj` has both, else each float array `name` with an array
+    `d<name>` beside it, except the inputs or a kept copy of them (say `self.x`)."""
+    if all(callable(getattr(obj, m, None)) for m in ("parameters", "gradients")):
         params, grads = obj.parameters(), obj.gradients()
         missing = [name for name in params if name not in grads]
-        if missing: raise NNFSError(f"gradcheck: {type(obj).__name__}.gradients() has no entry for {missing}")
+        if missing:
+            name = type(obj).__name__
+            raise NNFSError(f"gradcheck: {name}.gradients() has no entry for {missing}")
         return {name: (np.asarray(p), grads[name]) for name, p in params.items()}
     d = vars(obj)
-    skip = ("inputs", "output", "dinputs")
-    def kept_inputs(v: np.ndarray) -> bool:
-        return x is not None and v.shape == x.shape and np.array_equal(v, x)
     return {name: (v, d["d" + name]) for name, v in d.items()
-            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and name not in skip
-            and isinstance(d.get("d" + name), np.ndarray) and not kept_inputs(v)}
-
-def _relative_errors(analytic: np.ndarray, numeric: np.ndarray, rtol: float, atol: float) -> np.ndarray:
-    """Elementwise `|a - n| / max(|a|, |n|, floor)`.
-
-    `floor` is the larger of a thousandth of the largest entry and `atol / rtol`."""
-    size = np.maximum(np.abs(analytic), np.abs(numeric))
-    floor = max(1e-3 * float(size.max(initial=0.0)), atol / rtol)
-    return np.abs(analytic - numeric) / np.maximum(size, floor)
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+            and isinstance(d.get("d" + name), np.ndarray)
+            and name not in ("inputs", "output", "dinputs")
+            and not (v.shape == x.shape and np.array_equal(v, x))}
 
 # %% ../nbs/07_optimization_derivatives.ipynb #a7000007
-def _analytic(obj: Any, x: np.ndarray, y_true: Any, training: bool, rng: Any) -> tuple:
-    """Run `obj` forward and backward once.
-
-    Returns the scalar function of the inputs that is checked, the scale of its value, and the arrays with
-    their gradients by name (`"inputs"` and the parameters)."""
-    vars(obj).pop("output", None)      # so we can tell whether forward stores an output
-    if y_true is not None:             # a loss: the mean of the per-sample losses
-        out = np.asarray(obj.forward(x, y_true), dtype=np.float64)
-        if out.shape[:1] != x.shape[:1]:
-            raise NNFSError(f"gradcheck: {type(obj).__name__}.forward should return one loss per sample "
-                            f"({x.shape[0]}), got shape {out.shape}")
-        upstream = np.asarray(vars(obj)["output"]) if "output" in vars(obj) else x
-        f_scale = float(np.mean(np.abs(out)))
-        dx = obj.backward(upstream, y_true)
-        def value(a: np.ndarray) -> float: return float(np.mean(obj.forward(a, y_true)))
-    else:                              # a layer: a fixed random projection of the outputs
+def _scalar_function(obj: Any, x: np.ndarray, y_true: Any, training: bool,
+                     rng: Any) -> tuple[Callable, float, Any]:
+    "One forward and backward pass: the function checked, its size, the input gradient."
+    vars(obj).pop("output", None)     # so we can tell whether forward stores an output
+    if y_true is None:                # a layer: a fixed random projection of its output
         out = np.asarray(obj.forward(x, training), dtype=np.float64)
-        P = (np.random.default_rng(0) if rng is None else rng).standard_normal(out.shape)
-        f_scale = float(np.sum(np.abs(out * P)))
+        P = (rng or np.random.default_rng(0)).standard_normal(out.shape)
         dx = obj.backward(P.copy())
-        def value(a: np.ndarray) -> float: return float(np.sum(np.asarray(obj.forward(a, training)) * P))
-    grads = {} if dx is None else {"inputs": (x, np.array(dx, dtype=np.float64))}
-    for name, (p, g) in _parameters(obj, x).items(): grads[name] = (p, np.array(g, dtype=np.float64))
-    if not grads:
-        raise NNFSError(f"gradcheck: {type(obj).__name__}.backward returned no input gradient and the object "
-                        "has no parameters with gradients: nothing to check")
-    for name, (p, g) in grads.items():
-        if g.shape != p.shape:
-            raise NNFSError(f"gradcheck: the gradient of {name} has shape {g.shape}, but {name} has shape "
-                            f"{p.shape}")
-    return value, f_scale, grads
+        value = lambda a: float(np.sum(np.asarray(obj.forward(a, training)) * P))
+        return value, float(np.sum(np.abs(out * P))), dx
+    out = np.asarray(obj.forward(x, y_true), dtype=np.float64)    # a loss: its mean
+    if out.shape[:1] != x.shape[:1]:
+        raise NNFSError(f"gradcheck: {type(obj).__name__}.forward should return "
+                        f"one loss per sample ({x.shape[0]}), got shape {out.shape}")
+    dx = obj.backward(np.asarray(vars(obj).get("output", x)), y_true)
+    value = lambda a: float(np.mean(obj.forward(a, y_true)))
+    return value, float(np.mean(np.abs(out))), dx
 
-def _numeric(obj: Any, x: np.ndarray, value: Callable, names: list[str], eps: float) -> dict[str, np.ndarray]:
-    """Central-difference gradients of `value` for the inputs and each named parameter.
-
-    A parameter is perturbed with `setattr(obj, name, array)` and put back afterwards."""
-    numeric = {}
-    for name in names:
-        if name == "inputs":
-            numeric[name] = numerical_gradient(value, x, eps)
-            continue
-        original = getattr(obj, name)
-        def value_of_param(p: np.ndarray, name: str = name) -> float:
-            setattr(obj, name, p)
-            return value(x)
-        try: numeric[name] = numerical_gradient(value_of_param, original, eps)
-        finally: setattr(obj, name, original)
-    return numeric
+def _numeric(obj: Any, name: str, x: np.ndarray, value: Callable,
+             eps: float) -> np.ndarray:
+    "The numerical gradient of `value` with respect to the inputs or parameter `name`."
+    if name == "inputs": return numerical_gradient(value, x, eps)
+    original = getattr(obj, name)
+    def value_of_param(p: np.ndarray) -> float:
+        setattr(obj, name, p)
+        return value(x)
+    try: return numerical_gradient(value_of_param, original, eps)
+    finally: setattr(obj, name, original)
 
 # %% ../nbs/07_optimization_derivatives.ipynb #a7000008
-def gradcheck(obj: Any, inputs: np.ndarray, y_true: np.ndarray | None = None, *, eps: float = 1e-6,
-              rtol: float = 1e-5, atol: float = 0.0, training: bool = True,
+def gradcheck(obj: Any, inputs: np.ndarray, y_true: np.ndarray | None = None, *,
+              eps: float = 1e-6, rtol: float = 1e-5, atol: float = 0.0,
+              training: bool = True,
               rng: np.random.Generator | None = None) -> GradcheckResult:
-    """Compare the backward pass of a layer or loss `obj` with central-difference gradients, in float64.
-
-    Without `y_true`, `obj` is a layer: `forward(inputs, training)` / `backward(dvalues)`, and the scalar
-    checked is `sum(output * P)` for a fixed random `P` (drawn from `rng`, default
-    `np.random.default_rng(0)`). With `y_true`, `obj` is a loss: `forward(inputs, y_true)` gives per-sample
-    losses whose mean is the scalar, and `backward(dvalues, y_true)` is called with the predictions, or, if
-    `forward` stored an `output` (as `SoftmaxCategoricalCrossentropy` stores its softmax), with that `output`.
-
-    Checked: the gradient returned by `backward` against the inputs (skipped if it returns None), and each
-    parameter: those of `parameters()`/`gradients()` when `obj` has these methods, else every array attribute
-    `name` with a same-shaped gradient `d<name>` (`weights`/`dweights`, ...) other than a kept copy of the
-    inputs (`x`/`dx`). An entry passes when `|a - n| / max(|a|, |n|, floor) <= rtol`, where `floor` is the
-    larger of a thousandth of the array's largest entry and `tol / rtol`; `tol` is `atol` plus the rounding
-    noise of a central difference, `100 * machine_eps * f_scale / eps` (`f_scale`: the sum of `|output * P|`,
-    or the mean `|loss|`, at least 1). `obj` is deep-copied and its float arrays cast to float64 first; the
-    original is left untouched."""
+    """Compare the backward pass of a layer or loss `obj`, on a float64 deep copy, with
+    central differences: a layer (no `y_true`) through `sum(output * P)`, `P` random
+    from `rng` (default `default_rng(0)`), a loss through its mean; the input gradient
+    (unless `backward` returns None) and each parameter's. An entry passes when
+    `|a - n| / max(|a|, |n|, floor) <= rtol`; `floor` is the larger of a thousandth of
+    the array's largest entry and `tol / rtol`, `tol` is `atol` plus the rounding noise
+    of a central difference, `100 * machine_eps * max(|f|, 1) / eps`."""
     eps = check_float("gradcheck: eps", eps, 0, low_open=True)
     rtol = check_float("gradcheck: rtol", rtol, 0, low_open=True)
     atol = check_float("gradcheck: atol", atol, 0)
-    obj = copy.deepcopy(obj)
+    obj, x = copy.deepcopy(obj), np.array(inputs, dtype=np.float64)
     _as_float64(obj)
-    x = np.array(inputs, dtype=np.float64)
-    value, f_scale, grads = _analytic(obj, x, y_true, training, rng)
-    numeric = _numeric(obj, x, value, list(grads), eps)
-
+    value, f_scale, dx = _scalar_function(obj, x, y_true, training, rng)
+    grads = ({} if dx is None else {"inputs": (x, dx)}) | _parameters(obj, x)
+    if not grads:
+        raise NNFSError(f"gradcheck: {type(obj).__name__}.backward returned "
+                        "no input gradient and the object has no parameters with "
+                        "gradients: nothing to check")
     tol = atol + 100 * np.finfo(np.float64).eps * max(f_scale, 1.0) / eps
     errors, worst = {}, None
-    for name, (_, analytic) in grads.items():
-        rel = _relative_errors(analytic, numeric[name], rtol, tol)
-        i = int(np.argmax(rel)) if rel.size else 0
-        errors[name] = float(rel.reshape(-1)[i]) if rel.size else 0.0
-        if worst is None or errors[name] > worst[1]:
-            worst = (name, errors[name], np.unravel_index(i, rel.shape) if rel.size else ())
-    name, err, index = worst
-    index = tuple(int(i) for i in index)
-    analytic = grads[name][1]
-    return GradcheckResult(ok=bool(err <= rtol), max_rel_error=err, where=name, index=index,
-                           analytic=float(analytic[index]) if analytic.size else 0.0,
-                           numeric=float(numeric[name][index]) if numeric[name].size else 0.0,
-                           errors=errors, rtol=rtol)
+    for name, (p, g) in grads.items():
+        a = np.array(g, dtype=np.float64)
+        if a.shape != p.shape:
+            raise NNFSError(f"gradcheck: the gradient of {name} has shape {a.shape}, "
+                            f"but {name} has shape {p.shape}")
+        n = _numeric(obj, name, x, value, eps)
+        size = np.maximum(np.abs(a), np.abs(n))
+        floor = max(1e-3 * size.max(initial=0.0), tol / rtol)
+        rel = np.abs(a - n) / np.maximum(size, floor)
+        i = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
+        errors[name] = float(rel[i]) if rel.size else 0.0
+        if worst is None or errors[name] > errors[worst[0]]:
+            worst = (name, tuple(int(j) for j in i), float(a[i]) if a.size else 0.0,
+                     float(n[i]) if n.size else 0.0)
+    name, index, analytic, numeric = worst
+    return GradcheckResult(bool(errors[name] <= rtol), errors[name], name, index,
+                           analytic, numeric, errors, rtol)

@@ -393,7 +393,7 @@ class Adam(Optimizer):
 
 # %% ../nbs/18_saving_loading.ipynb #c18opt01
 # ruff: noqa: E402  (later lessons append their cells here, each with its imports)
-from .model import patch_to   # nnfs.core.patch_to once it is there
+from .core import patch_to
 
 # %% ../nbs/18_saving_loading.ipynb #c18opt02
 @patch_to(Optimizer)

@@ -19,6 +19,11 @@ def _truthy(v: str | None) -> bool:
 
 IN_CI = _truthy(os.environ.get("CI"))
 
+
+def pytest_configure(config):
+    "The `slow` marker: long property and fuzz tests (`pytest -m 'not slow'` skips them while you work)."
+    config.addinivalue_line("markers", "slow: a long test (fuzzing, many examples); CI runs it")
+
 # Property tests: no per-example deadline (machines here are shared, and timing is not what they test); in CI
 # the examples are derived from each test's name, so a CI run is repeatable (a failure prints its reproducing
 # blob).

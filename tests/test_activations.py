@@ -8,27 +8,11 @@ import inspect
 
 import numpy as np
 import pytest
+from helpers import DTYPES, EXTREME, reference_softmax
 
 from nnfs.activations import Linear, ReLU, Sigmoid, Softmax, softmax
 from nnfs.core import NNFSError
 from nnfs.layers import Layer
-
-DTYPES = [np.float32, np.float64]
-CLIP = 1e-7
-EXTREME = {   # name -> logits
-    "huge positive and negative": [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [0.0, 0.0, 1e4]],
-    "all equal": [[3.0, 3.0, 3.0], [-7.0, -7.0, -7.0], [1e4, 1e4, 1e4]],
-    "all huge negative": [[-1e4, -1e4, -1e4], [-1e4, -1e4 + 1, -1e4 + 2], [-5e3, -1e4, -1e4]],
-}
-
-
-def reference_softmax(z: np.ndarray) -> np.ndarray:
-    "Softmax in float64 via log-sum-exp, for comparison (no clipping)."
-    z = np.asarray(z, dtype=np.float64)
-    shifted = z - z.max(axis=1, keepdims=True)
-    with np.errstate(under="ignore"):
-        e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -6,10 +6,11 @@ import random
 
 import numpy as np
 import pytest
+from exercise_helpers import check
 
 import nnfs
 from nnfs.activations import sigmoid, softmax
-from nnfs.exercises import check, exercises
+from nnfs.exercises import exercises
 
 # ---------------------------------------------------------------- lesson 00
 

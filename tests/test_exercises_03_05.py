@@ -3,10 +3,12 @@ placeholders inside an answer, other valid ways to write an answer, the special 
 mistakes, and the number of cases a passing verdict reports."""
 import numpy as np
 import pytest
+from exercise_helpers import check
 
 import nnfs
 from nnfs.activations import sigmoid, softmax
-from nnfs.exercises import _EXERCISES, Wrong, check
+from nnfs.exercises import _REGISTRY as _EXERCISES
+from nnfs.exercises import Wrong
 
 
 def run(key, answer):

@@ -5,8 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from exercise_helpers import check
 
-from nnfs.exercises import check, exercises
+from nnfs.exercises import exercises
 from nnfs.layers import Layer
 from nnfs.losses import categorical_crossentropy
 
@@ -349,7 +350,7 @@ def test_08_3_names_batch_size_and_gradient_shape(capsys):
 def test_08_3_squeezed_result_is_caught_by_the_one_by_one_gradients(capsys):
     assert check("08.3", lambda g: np.squeeze(np.mean(g, axis=0))) is False
     out = capsys.readouterr().out
-    assert "gradients of shape (1, 1) has shape (), expected shape (1, 1)" in out
+    assert "gradients of shape (1, 1) has shape (), not the expected shape (1, 1)" in out
 
 
 # ---------------------------------------------------------------- lesson 09's helpers (after lesson 08's)
@@ -374,5 +375,5 @@ def test_09_3_learner_can_print_the_layer(capsys):
 
 def test_09_3_biases_cache_has_the_biases_shape(capsys):
     assert check("09.3", lambda opt, layer: opt.state[layer]["biases"]["cache"]) is False
-    assert "has shape (1, 3), expected shape (3, 3)" in capsys.readouterr().out
+    assert "has shape (1, 3), not the expected shape (3, 3)" in capsys.readouterr().out
 

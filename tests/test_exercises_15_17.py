@@ -4,8 +4,9 @@ import struct
 
 import numpy as np
 import pytest
+from exercise_helpers import check
 
-from nnfs.exercises import check, exercises
+from nnfs.exercises import exercises
 
 
 # lesson 15 ------------------------------------------------------------------------------------------------
@@ -288,7 +289,8 @@ def test_15_1_answers_of_the_wrong_form(answer, message, capsys):
 
 def test_15_1_the_verdict_shows_the_whole_header(capsys):
     out = _verdict("15.1", idx_header_little, capsys)[1]
-    assert "for the header 00 00 08 03 00 00 ea 60 00 00 00 1c 00 00 00 1c is (8, (1625948160," in out
+    assert ("item 0 of item 1 of your answer for the header 00 00 08 03 00 00 ea 60 00 00 00 1c 00 00 00 1c "
+            "is 1625948160") in out
 
 
 def test_15_2_an_array_of_bytes_is_not_bytes(capsys):
@@ -380,4 +382,5 @@ def group_confusion_float_transposed(cm, group, n_groups):  # one-hot product: f
 def test_17_3_a_float_answer_is_shown_as_whole_counts(capsys):
     assert _verdict("17.3", lambda cm, g, n: group_confusion_float_transposed(cm.T, g, n), capsys)[0]
     ok, out = _verdict("17.3", group_confusion_float_transposed, capsys)
-    assert not ok and "is array of shape (3, 3): [[0, 0, 0],\n [0, 3, 2],\n [0, 1, 4]], expected" in out
+    assert not ok and "is array of shape (3, 3): [[0, 0, 0],\n [0, 3, 2],\n [0, 1, 4]], which is not right" \
+        in out

@@ -4,8 +4,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from exercise_helpers import check
 
-from nnfs.exercises import check
 from nnfs.layers import Layer
 from nnfs.serialization import load_model
 
@@ -255,7 +255,7 @@ def test_every_exercise_of_lessons_18_to_20_is_covered():
 
 # ---- the verdicts: messages of the validation paths, the number of cases -----------------------------------
 def _title(key):
-    from nnfs.exercises import _EXERCISES
+    from nnfs.exercises import _REGISTRY as _EXERCISES
 
     return _EXERCISES[key].title
 
@@ -354,7 +354,8 @@ def resume_other_shuffle(path, X, y, epochs):
 
 def test_18_3_says_when_the_model_is_not_returned(capsys):
     ok, line = _verdict(capsys, "18.3", resume_no_return)
-    assert not ok and line.endswith("not yet. resume returned None: return the model")
+    assert not ok and line.endswith(
+        "not yet. resume_no_return returned None: did you forget to `return` the result?")
 
 
 def test_18_3_counts_the_optimizer_steps_of_a_fresh_optimizer(capsys):
@@ -397,7 +398,7 @@ def shift_no_return(images, k):
 
 def test_19_2_says_when_the_canvas_is_not_returned(capsys):
     ok, line = _verdict(capsys, "19.2", center_no_return)
-    assert not ok and line.endswith("not yet. center_box returned None: did you forget to return the canvas?")
+    assert not ok and line.endswith("center_no_return returned None: did you forget to `return` the result?")
 
 
 def test_19_2_names_the_crop_by_height_and_width(capsys):
@@ -407,7 +408,7 @@ def test_19_2_names_the_crop_by_height_and_width(capsys):
 
 def test_19_3_says_when_the_images_are_not_returned(capsys):
     ok, line = _verdict(capsys, "19.3", shift_no_return)
-    assert not ok and line.endswith("shift_right returned None: did you forget to return the images?")
+    assert not ok and line.endswith("shift_no_return returned None: did you forget to `return` the result?")
 
 
 # 20.1

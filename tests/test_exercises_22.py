@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from exercise_helpers import check
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nnfs.exercises import check, exercises
+from nnfs.exercises import exercises
 
 
 def _strided(x, w, b, stride):
@@ -129,7 +130,7 @@ def test_22_1_flipped_filter_is_named(capsys):
 
 def test_22_1_wrong_shape_is_reported_not_a_crash(capsys):
     out = _verdict("22.1", [[-3, -2, -1], [-2, -2, -1]], capsys)
-    assert "not yet. your output has shape (2, 3), expected shape (2, 2)\n" in out
+    assert "not yet. your output has shape (2, 3), not the expected shape (2, 2)\n" in out
 
 
 def test_22_1_list_of_ints_and_array_accepted():

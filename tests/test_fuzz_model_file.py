@@ -44,7 +44,7 @@ def fuzz_cases(files, tmp_path, family, start, n):
     rng = np.random.default_rng([sum(family.encode()), sum(start.encode()), n])
     for case in range(n):
         data, what = fuzz.MUTATIONS[family](files[start], rng)
-        result, seconds = fuzz.run_case(str(tmp_path / "case.npz"), data)
+        result, seconds, _ = fuzz.run_case(str(tmp_path / "case.npz"), data)
         assert result in ("ok", "refused"), f"{start} case {case} ({what}): {result}"
         assert seconds < CASE_SECONDS, f"{start} case {case} ({what}) took {seconds:.2f} s"
 

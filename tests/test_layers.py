@@ -6,6 +6,7 @@ The base class's defaults (no parameters, `repr` from `config`, predictions = ou
 edge sizes 0 and 1, and every error path raising `NNFSError` with the problem named."""
 import numpy as np
 import pytest
+from helpers import Scale
 
 import nnfs
 from nnfs.core import NNFSError
@@ -48,23 +49,6 @@ def test_layer_defaults():
         layer.forward(x)
     with pytest.raises(NotImplementedError, match="Layer must define backward"):
         layer.backward(x)
-
-
-class Scale(Layer):
-    "A learner's layer: one trainable weight per feature."
-    def __init__(self, n_features, init=1.0):
-        self.n_features, self.init = n_features, init
-        self.weights = np.full((1, n_features), init)
-    def parameters(self): return {"weights": self.weights}
-    def config(self): return {"n_features": self.n_features, "init": self.init}
-    def forward(self, inputs, training=True):
-        self.inputs, self.output = inputs, inputs * self.weights
-        return self.output
-    def backward(self, dvalues):
-        dvalues = self._check_dvalues(dvalues)
-        self.dweights = np.sum(dvalues * self.inputs, axis=0, keepdims=True)
-        self.dinputs = dvalues * self.weights
-        return self.dinputs
 
 
 def test_a_subclass_gets_repr_gradients_and_checks():

@@ -8,6 +8,7 @@ predictions raise `NNFSError` naming the problem; an empty batch is refused. The
 the results of the checked path."""
 import numpy as np
 import pytest
+from helpers import CLIP, DTYPES, EXTREME, reference_softmax
 
 from nnfs.activations import Softmax, softmax
 from nnfs.core import NNFSError
@@ -17,23 +18,6 @@ from nnfs.losses import (
     SoftmaxCategoricalCrossentropy,
     categorical_crossentropy,
 )
-
-DTYPES = [np.float32, np.float64]
-CLIP = 1e-7
-EXTREME = {   # name -> logits
-    "huge positive and negative": [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0], [0.0, 0.0, 1e4]],
-    "all equal": [[3.0, 3.0, 3.0], [-7.0, -7.0, -7.0], [1e4, 1e4, 1e4]],
-    "all huge negative": [[-1e4, -1e4, -1e4], [-1e4, -1e4 + 1, -1e4 + 2], [-5e3, -1e4, -1e4]],
-}
-
-
-def reference_softmax(z: np.ndarray) -> np.ndarray:
-    "Softmax in float64 via log-sum-exp, for comparison (no clipping)."
-    z = np.asarray(z, dtype=np.float64)
-    shifted = z - z.max(axis=1, keepdims=True)
-    with np.errstate(under="ignore"):
-        e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def reference_loss(z: np.ndarray, idx: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import Scale
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -452,29 +453,8 @@ def test_no_method_longer_than_a_screen():
 
 
 def test_custom_layer_by_subclassing_layer_trains():
-    from nnfs.layers import Layer
-
-    class Scale(Layer):
-        "Multiply each input by a learned factor."
-
-        def __init__(self, n):
-            self.scale = np.ones((1, n), dtype=np.float32)
-
-        def parameters(self):
-            return {"scale": self.scale}
-
-        def forward(self, inputs, training=True):
-            self.inputs = inputs
-            self.output = inputs * self.scale
-            return self.output
-
-        def backward(self, dvalues):
-            self.dscale = np.sum(dvalues * self.inputs, axis=0, keepdims=True)
-            self.dinputs = dvalues * self.scale
-            return self.dinputs
-
     X, y = spiral_data(20, 3)
-    scale = Scale(2)
+    scale = Scale(2, name="scale", dtype=np.float32)
     m = Model([scale, Dense(2, 16), ReLU(), Dense(16, 3), Softmax()])
     m.set(loss=CategoricalCrossentropy(), optimizer=SGD(learning_rate=0.5)).finalize()
     assert m.trainable_layers == [scale, m.layers[1], m.layers[3]]

@@ -10,12 +10,12 @@ import copy
 
 import numpy as np
 import pytest
+from helpers import Scale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnfs
 from nnfs import optimizers
-from nnfs.layers import Layer
 from nnfs.optimizers import SGD, AdaGrad, Adam, Optimizer, RMSprop
 
 STEPS = 100
@@ -372,29 +372,10 @@ def test_mixed_dtypes_fall_back_to_per_layer():
     np.testing.assert_array_equal(layers[1].weights, ref[-1][0])
 
 
-class Scale(Layer):
-    "A custom layer with one parameter under a name of its own: output = inputs * scale."
-
-    def __init__(self, n):
-        self.scale = np.ones((1, n))
-
-    def parameters(self):
-        return {"scale": self.scale}
-
-    def forward(self, inputs, training=True):
-        self.inputs = inputs
-        self.output = inputs * self.scale
-        return self.output
-
-    def backward(self, dvalues):
-        self.dscale = (self.inputs * dvalues).sum(axis=0, keepdims=True)
-        return dvalues * self.scale
-
-
 @pytest.mark.parametrize("make", ALL, ids=ALL_IDS)
 def test_custom_protocol_layer(make):
     "Layers that follow the layer protocol are trained through parameters()/gradients(), whatever the names."
-    layer, ref = Scale(3), Params(np.ones((1, 3)), np.zeros((1, 1)))
+    layer, ref = Scale(3, name="scale"), Params(np.ones((1, 3)), np.zeros((1, 1)))
     x = np.array([[1.0, -2.0, 0.5]])
     opt, opt_ref = make(), make()
     for _ in range(5):

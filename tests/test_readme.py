@@ -21,10 +21,23 @@ def test_usage_example_runs_and_learns_the_spiral():
 
 
 def test_readme_starts_with_the_two_commands():
-    "A newcomer's two commands come first: set up and open the course, then run all the tests."
+    """A newcomer's two commands come first: set up (the learner's `[course]` extra) and open the course with
+    the launcher, then run all the tests."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[:2]
-    assert commands[0].startswith('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"')
-    assert "jupyter lab nbs/" in commands[0]
+    commands = [re.sub(r"\\\n\s*", "", c)  # a line ending in a backslash goes on on the next
+                for c in re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[:2]]
+    assert commands[0] == ('python3 -m venv .venv && .venv/bin/pip install -e ".[course]" '
+                           "&& .venv/bin/python tools/lab.py")
     assert commands[1] == "bash .ci/run"
-    assert (ROOT / ".ci" / "run").exists()
+    assert (ROOT / ".ci" / "run").exists() and (ROOT / "tools" / "lab.py").exists()
+    first = text.index("```bash")
+    assert text[:first].count("\n## ") == 0, "no section comes before the set-up command"
+
+
+def test_home_page_lists_every_notebook_in_order():
+    "The home page's table (README.md, generated from it) links every lesson and appendix of nbs/, in order."
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    lessons = text.split("## The lessons", 1)[1].split("\n## ", 1)[0]
+    linked = re.findall(r"^\| *[0-9a-z]+ *\| *\[[^\]]+\]\(nbs/([^)]+\.ipynb)\)", lessons, flags=re.M)
+    notebooks = sorted(p.name for p in (ROOT / "nbs").glob("[0-9][0-9]*_*.ipynb"))
+    assert linked == notebooks

@@ -5,6 +5,7 @@ values computed by hand."""
 
 import numpy as np
 import pytest
+from helpers import Scale
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -161,32 +162,11 @@ def test_penalty_gradient_is_added_in_place():
     np.testing.assert_array_equal(layer.dbiases, 0.2 * np.sign(layer.biases))
 
 
-class Scale(Layer):
-    "A custom layer with one parameter, `weights` (no biases): output = inputs * weights."
-
-    def __init__(self, n, regularizer=None):
-        self.weights, self.regularizer = np.full((1, n), 2.0), regularizer
-
-    def parameters(self):
-        return {"weights": self.weights}
-
-    def forward(self, inputs, training=True):
-        self.inputs, self.output = inputs, inputs * self.weights
-        return self.output
-
-    def backward(self, dvalues):
-        self.dweights = np.sum(dvalues * self.inputs, axis=0, keepdims=True)
-        if self.regularizer is not None:
-            self.regularizer.backward(self)
-        self.dinputs = dvalues * self.weights
-        return self.dinputs
-
-
 def test_regularizer_works_on_any_layer_with_parameters():
     reg = L1L2(weight_l1=0.1, weight_l2=0.01, bias_l1=1.0, bias_l2=1.0)  # bias terms: no biases, no penalty
-    layer = Scale(3, reg)
+    layer = Scale(3, 2.0, regularizer=reg)
     assert reg.loss(layer) == pytest.approx(0.1 * 6 + 0.01 * 12, rel=1e-14)
-    assert regularization_loss([layer, Scale(2)]) == pytest.approx(0.72, rel=1e-14)
+    assert regularization_loss([layer, Scale(2, 2.0)]) == pytest.approx(0.72, rel=1e-14)
     layer.forward(np.ones((4, 3)))
     layer.backward(np.zeros((4, 3)))
     np.testing.assert_allclose(layer.dweights, np.full((1, 3), 0.1 + 2 * 0.01 * 2.0), rtol=1e-14)

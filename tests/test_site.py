@@ -1,6 +1,7 @@
 """The course website (`python tools/build_site.py`): the build's notebook transformations, then the built
 site in a real browser (headless Chromium loads every page from a local HTTP server and checks what a reader
-sees).
+sees): every page loads offline, code fits its column at 1400 px and no page is wider than a 390 px screen,
+one search control, the version, exercises shown as tasks, the API pages' order and source links.
 
 The browser tests skip when the site was not built or no browser is installed, unless CI=true: then that is a
 failure. Screenshots of three pages go to _build/screenshots/."""
@@ -85,6 +86,31 @@ def test_transform_cell_collapses_solutions_without_output_and_drops_directives(
                             "source": "#| export\nSee [one](01_x.ipynb#a), [ci](../.ci/run), [w](https://x.org)"},
                            pages)
     assert md["source"] == "See [one](01_x.ipynb#a), ci, [w](https://x.org)"
+
+
+def test_exercise_cells_show_the_task_not_the_stored_verdict():
+    pages = {}
+    learner = {"cell_type": "code", "execution_count": None, "metadata": {},
+               "source": 'def f(x):\n    ...   # your code here\n\ncheck("04.1", f)',
+               "outputs": [{"output_type": "stream", "name": "stdout",
+                            "text": ["Exercise 04.1 (leaky ReLU): not attempted yet. Replace the `...`\n"]}]}
+    got = bs.transform_cell(learner, pages)
+    assert got["outputs"] == [] and got["metadata"]["tags"] == ["nnfs-exercise"]
+    assert got["source"].endswith('check("04.1", f)')
+    graded = {**learner, "outputs": [{"output_type": "stream", "name": "stdout", "text": "✓ passed\n"}]}
+    assert bs.transform_cell(graded, pages)["outputs"] == graded["outputs"]  # a demonstration keeps it
+    blank = [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": []}},
+             {"output_type": "display_data", "metadata": {}, "data": {"text/plain": [""]}},
+             {"output_type": "stream", "name": "stdout", "text": "epoch 1/2\n"}]
+    assert [o["output_type"] for o in bs.reduce_outputs(blank)] == ["stream"]
+
+
+def test_api_pages_put_the_main_class_first_and_follow_the_course():
+    page = bs.api_page("model")
+    assert page.index(".. autoclass:: Model") < page.index(".. autoclass:: History")
+    mods = bs.modules()
+    assert mods[0] == "core" and mods.index("layers") < mods.index("model") < mods.index("cli")
+    assert "`" not in bs.title_of(ROOT / "nbs" / "20a_command_line.ipynb")
 
 
 def test_course_order_and_sidebar():
@@ -213,7 +239,9 @@ PAGE_STATE_JS = """async () => {
     typeset: document.querySelectorAll('mjx-container').length,
     raw: raw,
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
-    solutions: document.querySelectorAll('div.cell.tag_hide-input').length,
+    solutions: document.querySelectorAll('div.cell.tag_hide-input').length +
+      Array.from(document.querySelectorAll('.bd-article details > summary'))
+        .filter(s => /Reference solution/.test(s.textContent)).length,
     solutionOutputs: document.querySelectorAll('div.cell.tag_hide-input .cell_output').length,
   };
 }"""
@@ -332,14 +360,130 @@ def test_solutions_are_collapsed_until_clicked_and_screenshots(browser, site):
                                timeout=TIMEOUT_MS)
         page.evaluate("() => MathJax.startup.promise")
         page.screenshot(path=str(SHOTS / "lesson_04.png"))
-        solution = page.locator("details.hide.above-input").first
-        code = solution.locator("div.cell_input")
-        assert solution.locator("summary").inner_text().strip().startswith("Show reference solution")
+        # a Markdown <details> block (the exercise format), or a collapsed code cell (the older format)
+        solution = page.locator("details.hide.above-input, .bd-article details:has(> summary:text-matches("
+                                "'Reference solution'))").first
+        code = solution.locator("pre").first
+        assert "reference solution" in solution.locator("summary").inner_text().lower()
         assert not code.is_visible()
-        solution.locator("summary").click()
+        solution.locator("summary").first.click()
         code.wait_for(state="visible", timeout=TIMEOUT_MS)
-        assert "Reference solution" in code.inner_text()
+        assert "check(" in code.inner_text()
         solution.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "solution_open.png"))
     finally:
         page.close()
+
+
+# Measured in the page: every <pre> of the article, as input (a code cell), output, or other (Markdown code,
+# docstrings); whether it scrolls sideways; how many characters of its font its column holds; its longest
+# line.
+BLOCKS_JS = """() => Array.from(document.querySelectorAll('.bd-article pre')).map(p => {
+  const kind = p.closest('.cell_input') ? 'input' : p.closest('.cell_output') ? 'output' : 'other';
+  const probe = document.createElement('span');
+  probe.textContent = 'x'.repeat(50); probe.style.whiteSpace = 'pre';
+  p.appendChild(probe); const char = probe.getBoundingClientRect().width / 50; probe.remove();
+  const cs = getComputedStyle(p);
+  const inner = p.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const longest = Math.max(0, ...p.textContent.split('\\n').map(l => l.length));
+  return {kind, overflows: p.scrollWidth > p.clientWidth + 1, columns: Math.floor(inner / char), longest,
+          line: p.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 100)};
+})"""
+CODE_COLUMNS = 88  # lesson code fits 88 columns; the site shows that many characters per line at 1400 px
+
+
+def _measure_pages(browser, site, width: int) -> dict:
+    "Each page's code blocks and whether the page itself is wider than the window, at `width` px."
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    found = {}
+    try:
+        for rel in pages():
+            if rel in ("search.html", "genindex.html"): continue
+            page.goto(site + rel, wait_until="load", timeout=TIMEOUT_MS)
+            page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            found[rel] = {"blocks": page.evaluate(BLOCKS_JS), "wider_by": wide}
+    finally:
+        page.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def at_1400(browser, site):
+    return _measure_pages(browser, site, 1400)
+
+
+@pytest.fixture(scope="module")
+def at_390(browser, site):
+    return _measure_pages(browser, site, 390)
+
+
+def test_at_1400px_code_columns_hold_88_characters_and_outputs_wrap(at_1400):
+    "The column of a code cell holds 88 characters; outputs never scroll sideways (they wrap)."
+    blocks = [(rel, b) for rel, m in at_1400.items() for b in m["blocks"]]
+    narrow = {(rel, b["columns"]) for rel, b in blocks
+              if b["kind"] == "input" and b["columns"] < CODE_COLUMNS}
+    assert not narrow, f"code columns narrower than {CODE_COLUMNS} characters: {sorted(narrow)[:10]}"
+    outputs = [(rel, b["line"]) for rel, b in blocks if b["kind"] == "output" and b["overflows"]]
+    assert not outputs, f"{len(outputs)} outputs scroll sideways, e.g. {outputs[:5]}"
+    fitting = [(rel, b["line"]) for rel, b in blocks if b["overflows"] and b["longest"] <= CODE_COLUMNS]
+    assert not fitting, f"blocks with lines of at most {CODE_COLUMNS} characters still scroll: {fitting[:5]}"
+
+
+def test_at_1400px_no_code_block_is_wider_than_its_column(at_1400):
+    "Every code block fits (lesson code is written to 88 columns): the list names the lines that do not."
+    wide = [(rel, b["longest"], b["line"]) for rel, m in at_1400.items() for b in m["blocks"]
+            if b["overflows"]]
+    total = sum(len(m["blocks"]) for m in at_1400.values())
+    pages_with = sorted({rel for rel, _, _ in wide})
+    assert not wide, (f"{len(wide)} of {total} code blocks scroll sideways at 1400 px, on {len(pages_with)} "
+                      f"pages ({', '.join(pages_with)}); e.g.\n" + "\n".join(map(str, wide[:10])))
+
+
+def test_at_390px_no_page_is_wider_than_the_screen(at_390):
+    "On a phone, code blocks may scroll inside themselves, but no page scrolls sideways as a whole."
+    wide = {rel: m["wider_by"] for rel, m in at_390.items() if m["wider_by"] > 0}
+    assert not wide, f"pages wider than a 390 px screen (by px): {wide}"
+    outputs = [(rel, b["line"]) for rel, m in at_390.items() for b in m["blocks"]
+               if b["kind"] == "output" and b["overflows"]]
+    assert not outputs, f"outputs scroll sideways at 390 px: {outputs[:5]}"
+
+
+def test_one_search_control_the_version_and_no_empty_outputs(browser, site):
+    """One visible search control at each width; the sidebar shows the package's version; no output box
+    is empty (lesson 16's training shows only its lines)."""
+    version = bs.VERSION
+    for width in (1400, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        try:
+            page.goto(site + "16_batch_training.html", timeout=TIMEOUT_MS)
+            visible = page.eval_on_selector_all(
+                ".search-button__button, form.bd-search input",
+                "els => els.filter(e => e.offsetParent !== null "
+                "&& e.getBoundingClientRect().width > 0).length")
+            assert visible == 1, f"{visible} search controls visible at {width} px"
+            if width == 1400:
+                title = page.evaluate("() => getComputedStyle(document.querySelector('.logo__title'), "
+                                      "'::after').content")
+                assert version in title, title
+                empty = page.eval_on_selector_all(
+                    ".cell_output .output", "els => els.filter(e => !e.innerText.trim() && "
+                    "!e.querySelector('img, svg, mjx-container, table')).length")
+                assert empty == 0, f"{empty} empty output boxes on lesson 16"
+        finally:
+            page.close()
+
+
+def test_exercises_are_tasks_and_api_pages_link_their_source(browser, site):
+    "A lesson's exercises show their code and check line, no stored verdict; API pages link to the source."
+    html = (SITE / "04_activation_functions.html").read_text(encoding="utf-8")
+    assert "tag_nnfs-exercise" in html and "not attempted yet" not in html
+    exercise = html.split("tag_nnfs-exercise", 1)[1].split("</pre>", 1)[0]
+    assert 'check("04.1"' in re.sub(r"<[^>]+>", "", exercise)  # the check line is shown
+    api = (SITE / "api" / "model.html").read_text(encoding="utf-8")
+    assert api.index('id="nnfs.model.Model"') < api.index('id="nnfs.model.History"')
+    assert "viewcode-link" in api and (SITE / "_modules" / "nnfs" / "model.html").exists()
+    sidebar = (SITE / "index.html").read_text(encoding="utf-8")
+    assert "`nnfs`" not in re.sub(r"<[^>]+>", "", sidebar.split('class="bd-sidebar-primary', 1)[1][:20000])
+    run_box = (SITE / "04_activation_functions.html").read_text(encoding="utf-8")
+    assert "Run this lesson" in run_box and "tools/lab.py" in run_box

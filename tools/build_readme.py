@@ -25,6 +25,8 @@ FOOTER = (
 def render() -> str:
     "README text: the notebook's cells as Markdown (nbdev's `> summary` line kept as a quote), plus a footer."
     nb = nbformat.read(INDEX, as_version=4)
+    # notebooks store no language_info (JupyterLab rewrites it); nbconvert names code blocks' language from it
+    nb.metadata.setdefault("language_info", {"name": "python"})
     for i, cell in enumerate(nb.cells):  # `#| echo: false` cells show their output only, as in nbdev's docs
         if cell.cell_type == "code" and cell.source.startswith("#| echo: false"):
             md = [o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", [])]

@@ -6,21 +6,30 @@ Usage:
     python tools/build_site.py --strict   # fail on any Sphinx warning
 
 What the build does, on temporary copies in _build/src (the notebooks in nbs/ are never changed):
-- home page nbs/index.ipynb, the lessons nbs/NN_*.ipynb (and NNa_*.ipynb) in course order, the exercise
-  checkers (nbs/90_*.ipynb) as an appendix, one API page per module of `nnfs` (Sphinx autodoc of the
-  docstrings), and the repository's documents the notebooks link to (CONTRIBUTING.md);
-- solution cells (metadata jupyter.source_hidden) collapse behind a "Show reference solution" toggle and show
-  no output (an output would give the answer away);
+- home page nbs/index.ipynb, the lessons nbs/NN_*.ipynb (and NNa_*.ipynb) in course order, the appendices
+  numbered 90 and up (exercise checkers, reading the book, glossary) in a part of their own, one API page per
+  module of `nnfs` in the order the course meets them (Sphinx autodoc of the docstrings, with links to the
+  highlighted source), and the repository's documents the notebooks link to (CONTRIBUTING.md);
+- an exercise's cell shows the task's code and its `check` line, without the stored "not attempted yet"
+  verdict, marked as an exercise; reference solutions stay collapsed (a Markdown `<details>` block, or a code
+  cell with metadata jupyter.source_hidden behind a "Show reference solution" toggle, with no output);
 - progress output keeps only what a terminal shows at the end (the last state of each `\\r`-updated line);
+  blanked or widget outputs are left out (no empty boxes);
 - nbdev's `show_doc` Markdown loses its leading `---` (docutils reads it as a transition and fails) and its
   dead "[source]" link; nbdev's `#|` directive lines are dropped; cells that only call `show_doc` show
   their output alone;
-- each lesson page links to a download of its notebook;
+- each lesson page starts with a "Run this lesson" box: the commands that open it in JupyterLab, and a
+  download of the notebook;
+- a style sheet makes code fit the column (88 characters at 1400 px), lets long outputs wrap and wide maths
+  or tables scroll inside themselves (no page wider than a 390 px screen), and keeps one search control;
+  the sidebar shows the package version;
 - MathJax 3 comes from the npm registry package `mathjax@3`, installed with npm into _build/cache (once),
   and is served with the site, so math renders with no network.
 """
 import argparse
+import configparser
 import copy
+import importlib
 import json
 import re
 import shutil
@@ -37,6 +46,10 @@ SRC, HTML, CACHE = BUILD / "src", BUILD / "html", BUILD / "cache"
 MATHJAX_SPEC = "mathjax@3"
 SOLUTION_PROMPT = "Show reference solution"
 TITLE = "Neural Networks from Scratch"
+_SETTINGS = configparser.ConfigParser(delimiters=["="])
+_SETTINGS.read(ROOT / "settings.ini", encoding="utf-8")
+VERSION = _SETTINGS["DEFAULT"]["version"]
+SETUP = 'python3 -m venv .venv && .venv/bin/pip install -e ".[course]"\n.venv/bin/python tools/lab.py'
 
 CONFIG = {
     "title": TITLE,
@@ -46,18 +59,20 @@ CONFIG = {
     "exclude_patterns": ["_notebooks/*", "_vendor/*"],
     "execute": {"execute_notebooks": "off"},
     "parse": {"myst_enable_extensions": ["amsmath", "dollarmath", "colon_fence", "deflist", "html_image"]},
-    "html": {"home_page_in_navbar": True, "use_download_button": True, "extra_footer": ""},
+    "html": {"home_page_in_navbar": True, "use_download_button": True,
+             "extra_footer": f"<p>nnfs {VERSION}: built from the notebooks' stored outputs.</p>"},
     "launch_buttons": {
         "notebook_interface": "jupyterlab", "binderhub_url": "", "jupyterhub_url": "", "colab_url": "",
         "thebe": False,
     },
     "sphinx": {
-        "extra_extensions": ["sphinx.ext.autodoc", "sphinx.ext.napoleon"],
+        "extra_extensions": ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode"],
         "local_extensions": {"nnfs_site": "."},
         "config": {
             "mathjax_path": "mathjax/tex-chtml.js",
             # not _static: Jupyter Book would add every .js file in _static to every page
             "html_static_path": ["_vendor"],
+            "html_css_files": ["nnfs.css"],
             "nb_merge_streams": True,
             "myst_heading_anchors": 3,
             "myst_dmath_double_inline": True,  # `$$...$$` inside a paragraph is display math (JupyterLab too)
@@ -115,6 +130,39 @@ FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
            'stroke="#3b6ea5" stroke-width="2"/></svg>\n')
 
 
+# The site's style sheet, after the theme's. Widths were measured with headless Chromium (tests/test_site.py).
+CSS = """/* nnfs site: code fits its column, nothing makes a page wider than the screen, one search control */
+/* code: the theme's column holds about 92 characters at 1400 px; lessons keep their lines to 88 */
+.bd-article div.cell_input pre, .bd-article div.highlight pre { font-size: 0.85rem; }
+/* outputs wrap instead of scrolling (printed tables are narrower than the column) */
+.bd-article div.cell_output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+/* wide equations and tables scroll inside themselves, never the page */
+.bd-article .math, .bd-article mjx-container { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.bd-article mjx-container:not([display="true"]) { display: inline-block; vertical-align: middle; }
+.bd-article h1, .bd-article h2, .bd-article h3, .bd-article h4, .bd-article .rubric {
+  overflow-wrap: anywhere; }
+.bd-article table { display: block; max-width: 100%; overflow-x: auto; }
+/* inline code, signatures and links break where they must (Sphinx keeps their words together) */
+.bd-article dl.py dt.sig, .bd-article code.literal, .bd-article span.pre, .bd-article a {
+  white-space: normal; overflow-wrap: anywhere; }
+/* a heading's permalink sign is for hovering with a mouse: not on narrow touch screens */
+@media (max-width: 600px) { .bd-article a.headerlink { display: none; } }
+/* one search control: the header's field on wide screens, the article's button on narrow ones */
+.bd-sidebar-primary .search-button-field { display: none !important; }
+@media (min-width: 960px) { .article-header-buttons .search-button { display: none !important; } }
+/* the version under the title */
+.logo__title::after { content: "nnfs @VERSION@"; display: block; font-size: 0.75rem; font-weight: normal;
+  opacity: 0.7; }
+/* an exercise: the task's code and its check line, to run in JupyterLab */
+div.cell.tag_nnfs-exercise { border-left: 4px solid var(--pst-color-primary); padding-left: 0.6rem; }
+div.cell.tag_nnfs-exercise::before {
+  content: "Your answer: write it in JupyterLab and run the cell to have it graded."; display: block;
+  font-size: 0.85em; color: var(--pst-color-text-muted); }
+.bd-article details { margin: 0.5rem 0 1rem; }
+.bd-article details > summary { cursor: pointer; font-weight: 600; }
+"""
+
+
 # 00_intro.ipynb, ..., 18_saving_loading.ipynb, 18a_safe_reader.ipynb, ..., 90_exercises.ipynb
 NOTEBOOK = re.compile(r"(\d\d[a-z]?)_\w+\.ipynb")
 
@@ -125,8 +173,14 @@ def lessons() -> list[Path]:
 
 
 def modules() -> list[str]:
-    "Public modules of the package, from the files nbdev exported."
-    return sorted(p.stem for p in (ROOT / "nnfs").glob("*.py") if not p.stem.startswith("_"))
+    """Public modules of the package, from the files nbdev exported, in the order the course meets them (the
+    notebook whose `default_exp` names each); modules no notebook names come last, by name."""
+    found = sorted(p.stem for p in (ROOT / "nnfs").glob("*.py") if not p.stem.startswith("_"))
+    first: dict[str, int] = {}
+    for i, nb in enumerate(lessons()):
+        m = re.search(r"#\|\s*default_exp\s+(\w+)", nb.read_text(encoding="utf-8"))
+        if m: first.setdefault(m.group(1), i)
+    return sorted(found, key=lambda m: (first.get(m, len(first) + 1), m))
 
 
 # ---------------------------------------------------------------- notebook transformations (on copies)
@@ -151,8 +205,10 @@ def reduce_outputs(outputs: list) -> list:
             continue
         data = o.get("data")
         if data is not None:
-            # a widget (a live progress bar) has no state offline, and its text form is its first state
+            # a widget (a live progress bar) has no state offline, and its text form is its first state; a
+            # display blanked by its code (an updated display id) leaves nothing to show
             if not data or "application/vnd.jupyter.widget-view+json" in data: continue
+            if not "".join(v if isinstance(v, str) else "".join(v) for v in data.values()).strip(): continue
             md = data.get("text/markdown")
             if md is not None:  # nbdev's show_doc Markdown starts with a rule, which docutils cannot place
                 md = "".join(md) if isinstance(md, list) else md
@@ -169,6 +225,8 @@ def reduce_outputs(outputs: list) -> list:
 
 
 DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
+CHECK = re.compile(r'^\s*check\("\d\d[a-z]?\.\d+"', flags=re.M)  # an exercise's check line
+UNGRADED = "not attempted yet"  # the verdict an exercise's cell stores before a learner answers
 LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
 URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", flags=re.I)
 
@@ -206,17 +264,28 @@ def transform_cell(cell: dict, pages: dict[Path, str]) -> dict | None:
     code_lines = [line for line in body.splitlines() if line.strip()]
     if code_lines and all(line.lstrip().startswith("show_doc(") for line in code_lines):
         tags.add("remove-input")
+    # an exercise's cell: its stored verdict ("not attempted yet: replace the ...") speaks to a learner in
+    # JupyterLab, not to a reader of the page, who sees the task's code and its check line instead
+    exercise = not solution and CHECK.search(body) and UNGRADED in json.dumps(cell.get("outputs", []))
+    if exercise: tags.add("nnfs-exercise")
     if tags: meta["tags"] = sorted(tags)
-    cell["outputs"] = [] if solution else reduce_outputs(cell.get("outputs", []))
+    cell["outputs"] = [] if solution or exercise else reduce_outputs(cell.get("outputs", []))
+    for o in cell["outputs"]:  # Markdown a cell displays (the home page's table of lessons) links pages too
+        md = o.get("data", {}).get("text/markdown")
+        if md is not None:
+            md = "".join(md) if isinstance(md, list) else md
+            o["data"]["text/markdown"] = rewrite_links(md, NBS, pages)
     cell["execution_count"] = None if solution else cell.get("execution_count")
     return cell
 
 
 def download_cell(nb_name: str) -> dict:
-    "A Markdown cell linking to a download of the original notebook."
-    text = (f"```{{admonition}} Run this lesson\n:class: tip\nDownload the notebook "
-            f"{{download}}`{nb_name} <_notebooks/{nb_name}>` and open it in JupyterLab "
-            "(the home page says how to set up the course).\n```")
+    "A Markdown cell: the commands that open this notebook in JupyterLab, and a download of it."
+    text = (f"````{{admonition}} Run this lesson\n:class: tip\nIn a clone of the course's repository, set up "
+            f"once and open JupyterLab (the home page says more):\n\n```bash\n{SETUP}\n```\n\n"
+            f"then open `{nb_name}` in JupyterLab's file browser. Or download the notebook, "
+            f"{{download}}`{nb_name} <_notebooks/{nb_name}>`, and open it in any JupyterLab whose Python "
+            "has the package with its `[course]` extra.\n````")
     return {"cell_type": "markdown", "id": "nnfs-site-download", "metadata": {}, "source": text}
 
 
@@ -224,6 +293,8 @@ def transform_notebook(path: Path, link: bool, pages: dict[Path, str]) -> dict:
     "The staged copy of a notebook: cells transformed, a download link after the title cell."
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["metadata"].pop("widgets", None)  # widget state would make MyST-NB load widget code from a CDN
+    # notebooks store no language_info (JupyterLab rewrites it): the code's highlighting needs its lexer
+    nb["metadata"]["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
     cells = [c for c in (transform_cell(c, pages) for c in nb["cells"]) if c is not None]
     for i, c in enumerate(cells): c.setdefault("id", f"nnfs-site-{i}")
     if link:
@@ -242,9 +313,9 @@ def markdown_of(path: Path) -> str:
 
 
 def title_of(path: Path) -> str:
-    "A notebook's or Markdown file's title: its first level-1 heading."
+    "A notebook's or Markdown file's title: its first level-1 heading, as plain text (for the sidebar)."
     m = re.search(r"^# (.+)$", markdown_of(path), flags=re.M)
-    return m.group(1).strip() if m else path.stem
+    return m.group(1).replace("`", "").strip() if m else path.stem
 
 
 def linked_documents(notebooks: list[Path]) -> list[Path]:
@@ -279,10 +350,24 @@ def toc(notebooks: list[Path], docs: list[Path], mods: list[str]) -> dict:
     return {"format": "jb-book", "root": "index", "parts": parts}
 
 
+# The names an API page shows first (the module's main class); the rest follow in source order.
+FIRST = {"model": ["Model"]}
+
+
 def api_page(mod: str) -> str:
-    "One API page: the module's docstring and every public member, from autodoc."
-    return (f"# `nnfs.{mod}`\n\n```{{eval-rst}}\n.. automodule:: nnfs.{mod}\n   :members:\n"
-            "   :show-inheritance:\n```\n")
+    """One API page: the module's docstring, then its public classes and functions (`__all__`), the main class
+    first; each with its members, signature and a link to its highlighted source."""
+    module = importlib.import_module(f"nnfs.{mod}")
+    names = list(getattr(module, "__all__", []))
+    names = [n for n in FIRST.get(mod, []) if n in names] + [n for n in names if n not in FIRST.get(mod, [])]
+    rst = [f".. automodule:: nnfs.{mod}", "", f".. currentmodule:: nnfs.{mod}", ""]
+    for name in names:
+        obj = getattr(module, name)
+        if isinstance(obj, type):
+            rst += [f".. autoclass:: {name}", "   :members:", "   :show-inheritance:", ""]
+        elif callable(obj): rst += [f".. autofunction:: {name}", ""]
+        # constants (settings, format names) have no docstring of their own: the module's text names them
+    return f"# nnfs.{mod}\n\n```{{eval-rst}}\n" + "\n".join(rst) + "```\n"
 
 
 def mathjax_dir() -> Path:
@@ -311,6 +396,7 @@ def stage(notebooks: list[Path], mods: list[str]) -> None:
     docs = linked_documents(sources)
     pages = {p.resolve(): p.name for p in sources + docs}
     pages[(ROOT / "README.md").resolve()] = "index.ipynb"  # the README is the home page
+    sys.path.insert(0, str(ROOT))  # the API pages list the names of this checkout's package
     for p in sources:
         nb = transform_notebook(p, p.name != "index.ipynb", pages)
         (SRC / p.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -323,6 +409,7 @@ def stage(notebooks: list[Path], mods: list[str]) -> None:
     (SRC / "nnfs_site.py").write_text(EXTENSION, encoding="utf-8")
     (SRC / "_vendor").mkdir()
     (SRC / "_vendor" / "favicon.svg").write_text(FAVICON, encoding="utf-8")
+    (SRC / "_vendor" / "nnfs.css").write_text(CSS.replace("@VERSION@", VERSION), encoding="utf-8")
     shutil.copytree(mathjax_dir(), SRC / "_vendor" / "mathjax",
                     ignore=shutil.ignore_patterns("*-full*.js", "mml-*.js", "tex-mml-*.js", "tex-svg.js",
                                                   "node-main.js"))

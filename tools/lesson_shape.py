@@ -5,10 +5,10 @@ defines but never uses (names that belong in the later lesson that first needs t
     python tools/lesson_shape.py --check    # exit 1 if a lesson is over its size or exports an unused name
 
 Sizes are the lines of a notebook's `#| export` cells (every line but the directive, blank lines included).
-A lesson may export at most `LIMIT` lines (`LIMITS` lists the exceptions); appendices (a letter after the
-number, or 90 and above) are not lessons and have no limit here. A name defined at the top level of an exported
-cell is "used" in its lesson when it appears as a word in another cell of the same notebook (a demonstration,
-a check or another exported function)."""
+A lesson may export at most `LIMIT` lines (`LIMITS` lists the exceptions); appendices (a letter after
+the number, or 90 and above) are not lessons and have no limit here. A name defined at the top level of an
+exported cell is "used" in its lesson when it appears as a word in another cell of the same notebook (a
+demonstration, a check or another exported function)."""
 
 from __future__ import annotations
 

@@ -63,6 +63,10 @@ EXTRA_TESTS = {
     "recipes": ["test_cli.py"],
     "cli": ["test_cli.py"],
     "exercises": ["test_exercises*.py", "test_course.py"],
+    "exercises_00_06": ["test_exercises*.py", "test_course.py"],
+    "exercises_07_13": ["test_exercises*.py", "test_course.py"],
+    "exercises_14_19": ["test_exercises*.py", "test_course.py"],
+    "exercises_20_24": ["test_exercises*.py", "test_course.py"],
 }
 SKIP_MODULES = {"__init__", "_modidx"}  # modules whose name starts with "_" are kept when named
 
