@@ -83,11 +83,17 @@ def predictions(self, outputs: np.ndarray) -> np.ndarray:
     "The most probable class of each row."
     return np.argmax(outputs, axis=1)
 
+# %% ../nbs/12_binary_logistic_regression.ipynb #m12pred2
+@patch_to(Softmax)
+def predictions(self, outputs: np.ndarray) -> np.ndarray:
+    "The most probable class of each row."
+    return np.argmax(outputs, axis=1)
+
 # %% ../nbs/12_binary_logistic_regression.ipynb #efbe39c2
 class Sigmoid(Layer):
-    "Logistic sigmoid `1 / (1 + exp(-x))`, elementwise, as a layer: an independent probability per output."
+    "The sigmoid `1 / (1 + exp(-x))` as a layer: an independent probability per output."
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
-        "`sigmoid(inputs)` (finite for any input), kept in `output` for the backward pass."
+        "`sigmoid(inputs)` (finite for any input), kept in `output`."
         self.inputs = inputs
         self.output = sigmoid(inputs)
         return self.output
@@ -98,12 +104,13 @@ class Sigmoid(Layer):
         return self.dinputs
 
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
-        "1 where the probability is above 0.5, else 0 (integers, same shape as `outputs`)."
+        "1 where the probability is above 0.5, else 0 (integers, the outputs' shape)."
         return (np.asarray(outputs) > 0.5).astype(int)
 
 # %% ../nbs/13_regression.ipynb #135877f8
 class Linear(Layer):
-    "The identity `f(x) = x`, for regression outputs: forward and backward pass values through unchanged."
+    """The identity `f(x) = x`, for regression outputs: forward and backward pass values
+    through unchanged."""
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
         "Returns `inputs` (kept as `inputs` and `output`)."
         self.inputs = inputs

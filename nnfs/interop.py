@@ -80,7 +80,7 @@ def to_torch(model: Model) -> Any:
                                     "followed by a Dense layer (for PyTorch's order)")
     return nn.Sequential(*mods).eval()
 
-# %% ../nbs/24_outside_the_course.ipynb #2bbfa686
+# %% ../nbs/24_outside_the_course.ipynb #3d956b74
 def from_torch(seq: Any) -> Model:
     """A finalized `Model` (no loss yet) with copies of the weights of `seq`, a
     Sequential; a module is accepted when `to_torch` writes it back as it was."""
@@ -88,9 +88,8 @@ def from_torch(seq: Any) -> Model:
     simple = dict(ReLU=ReLU, Sigmoid=Sigmoid, Identity=Linear, Softmax=Softmax,
                   Flatten=Flatten)
     for m in seq:
-        name = type(m).__name__
         p = {k: v.detach().cpu().numpy() for k, v in m.named_parameters()}
-        w = p.get("weight")
+        name, w = type(m).__name__, p.get("weight")
         if name == "Unflatten" and not layers and m.dim == 1:
             shape = tuple(m.unflattened_size)[1:]            # (H, W) of the images
             continue
@@ -120,7 +119,7 @@ def from_torch(seq: Any) -> Model:
                             f"is {ours!r})")
     return model
 
-# %% ../nbs/24_outside_the_course.ipynb #fd43488b
+# %% ../nbs/24_outside_the_course.ipynb #1e1f4d5d
 def to_onnx(model: Model, path: str | os.PathLike, *, opset: int = 17) -> Any:
     """Write `model` as an ONNX graph at `path` (built with `onnx` alone); return it.
     "input" and "output" are those of `model.predict`; images are NCHW inside."""
@@ -149,11 +148,11 @@ def to_onnx(model: Model, path: str | os.PathLike, *, opset: int = 17) -> Any:
         if kind is Dense:
             x = node("Gemm", x, const(layer.weights, f"{name}.weights"),
                      const(layer.biases[0], f"{name}.biases"))
-        elif kind is Conv2D:
-            (top, bottom), (left, right) = layer._pads()
-            w = layer.weights.transpose(3, 2, 0, 1)
-            x = node("Conv", x, const(w, f"{name}.weights"), const(layer.biases,
-                     f"{name}.biases"), pads=[top, left, bottom, right])
+        elif kind is Conv2D:          # pads: the starts of both axes, then the ends
+            ks, same, w = layer.kernel_size, layer.padding == "same", layer.weights
+            pads = [same * (k - 1) // 2 for k in ks] + [same * k // 2 for k in ks]
+            x = node("Conv", x, const(w.transpose(3, 2, 0, 1), f"{name}.weights"),
+                     const(layer.biases, f"{name}.biases"), pads=pads)
         elif kind is MaxPool2D:
             p = [layer.pool_size] * 2
             x = node("MaxPool", x, kernel_shape=p, strides=p)

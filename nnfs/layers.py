@@ -152,17 +152,25 @@ def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
     self.dinputs = dvalues @ self.weights.T if self.need_dinputs else None
     return self.dinputs
 
+# %% ../nbs/11_regularization_dropout.ipynb #m11dense
+@patch_to(Dense)
+def regularization_loss(self) -> float:
+    "The penalty the layer's regularizer adds to the loss (0 without one)."
+    return 0.0 if self.regularizer is None else float(self.regularizer.loss(self))
+
 # %% ../nbs/11_regularization_dropout.ipynb #733027d7
 class Dropout(Layer):
-    """Inverted dropout: in training, zero each input with probability `rate` and scale the rest by
-    `1/(1-rate)`, so the expected output equals the input; at inference (`training=False`) pass inputs through
-    unchanged.
+    """Inverted dropout: in training, zero each input with probability `rate` and scale
+    the rest by `1/(1-rate)`, so the expected output equals the input; at inference
+    (`training=False`) pass inputs through unchanged.
 
-    The mask is drawn from `rng` (default: the package RNG, see `nnfs.init`) at every training forward pass
-    and kept in `mask` (zeros and `1/(1-rate)` values; None after an inference pass). `0 <= rate < 1`; with
-    `rate=0` the layer is the identity and draws no random numbers. No parameters."""
+    The mask is drawn from `rng` (default: the package RNG, see `nnfs.init`) at every
+    training forward pass and kept in `mask` (zeros and `1/(1-rate)` values; None after
+    an inference pass). `0 <= rate < 1`; with `rate=0` the layer is the identity and
+    draws no random numbers. No parameters."""
     def __init__(self, rate: float, *, rng: np.random.Generator | None = None):
-        self.rate = check_float("Dropout: rate (the fraction of inputs to drop)", rate, 0, 1, high_open=True)
+        self.rate = check_float("Dropout: rate (the fraction of inputs to drop)", rate,
+                                0, 1, high_open=True)
         self.rng = None if rng is None else get_rng(rng)
         self.mask = None
 
@@ -171,10 +179,12 @@ class Dropout(Layer):
         return {"rate": self.rate}
 
     def forward(self, inputs: np.ndarray, training: bool = True) -> np.ndarray:
-        """In training, `inputs * mask` with a fresh random mask; otherwise `inputs` unchanged. Inputs that
-        are not float32 or float64 are converted to the package dtype first."""
+        """In training, `inputs * mask` with a fresh random mask; otherwise `inputs`
+        unchanged. Inputs that are not float32 or float64 are converted to the package
+        dtype first."""
         inputs = np.asarray(inputs)
-        if inputs.dtype not in (np.float32, np.float64): inputs = inputs.astype(get_dtype())
+        if inputs.dtype not in (np.float32, np.float64):
+            inputs = inputs.astype(get_dtype())
         self.inputs = inputs
         if not training or self.rate == 0:
             self.mask = None
@@ -187,7 +197,39 @@ class Dropout(Layer):
         return self.output
 
     def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        "`dvalues * mask` after a training pass; `dvalues` unchanged after an inference pass."
+        """`dvalues * mask` after a training pass; `dvalues` unchanged after an
+        inference pass."""
         dvalues = self._check_dvalues(dvalues)
         self.dinputs = dvalues if self.mask is None else dvalues * self.mask
         return self.dinputs
+
+# %% ../nbs/11_regularization_dropout.ipynb #m11cfg2
+@patch_to(Layer)
+def config(self) -> dict[str, Any]:
+    "The keyword arguments that rebuild this layer (none by default)."
+    return {}
+
+@patch_to(Layer)
+def __repr__(self) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+    return f"{type(self).__name__}({args})"
+
+@patch_to(Dense, as_prop=True)
+def n_inputs(self) -> int: return self.weights.shape[0]
+
+@patch_to(Dense, as_prop=True)
+def n_neurons(self) -> int: return self.weights.shape[1]
+
+@patch_to(Dense)
+def config(self) -> dict[str, Any]:
+    "`n_inputs`, `n_neurons`, and `weight_scale`, `regularizer` when not the defaults."
+    cfg: dict[str, Any] = {"n_inputs": self.n_inputs, "n_neurons": self.n_neurons}
+    if self.weight_scale != 0.01: cfg["weight_scale"] = self.weight_scale
+    if self.regularizer is not None: cfg["regularizer"] = self.regularizer
+    return cfg
+
+# %% ../nbs/12_binary_logistic_regression.ipynb #m12pred
+@patch_to(Layer)
+def predictions(self, outputs: np.ndarray) -> np.ndarray:
+    "What the outputs mean as predictions; by default the outputs themselves."
+    return outputs

@@ -328,21 +328,24 @@ class AdaGrad(Optimizer):
 
 # %% ../nbs/10_better_optimizers.ipynb #00cc50ba
 class RMSprop(Optimizer):
-    """RMSprop: every parameter's step is divided by the root of a moving average of its squared gradients.
+    """RMSprop: every parameter's step is divided by the root of a moving average of its
+    squared gradients.
 
-    `cache = rho * cache + (1 - rho) * grad**2; param -= lr_t * grad / (sqrt(cache) + epsilon)`, elementwise.
-    The slot `"cache"` holds `cache / (1 - rho)`, i.e. `cache' = rho * cache' + grad**2`: the factor `1 - rho`
-    is folded into two scalars, which saves a pass over the parameters."""
+    `cache = rho * cache + (1 - rho) * grad**2; param -= lr_t * grad / (sqrt(cache) +
+    epsilon)`, elementwise. The slot `"cache"` holds `cache / (1 - rho)`, i.e. `cache' =
+    rho * cache' + grad**2`: the factor `1 - rho` is folded into two scalars, which
+    saves a pass over the parameters."""
     hyperparameters = ("learning_rate", "decay", "epsilon", "rho")
     slots = ("cache",)
 
-    def __init__(self, learning_rate: float = 0.001, decay: float = 0.0, epsilon: float = 1e-7,
-                 rho: float = 0.9):
+    def __init__(self, learning_rate: float = 0.001, decay: float = 0.0,
+                 epsilon: float = 1e-7, rho: float = 0.9):
         super().__init__(learning_rate, decay)
         self.epsilon = _check_hyper("RMSprop", "epsilon", epsilon, 0, low_open=True)
         self.rho = _check_hyper("RMSprop", "rho", rho, 0, 1)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+    def _update(self, param: np.ndarray, grad: np.ndarray,
+                state: dict[str, np.ndarray]) -> None:
         cache, step = state["cache"], state["scratch"]
         cache *= self.rho                      # cache' = rho * cache' + grad**2
         np.multiply(grad, grad, out=step)
@@ -357,24 +360,27 @@ class RMSprop(Optimizer):
 
 # %% ../nbs/10_better_optimizers.ipynb #16a36226
 class Adam(Optimizer):
-    """Adam: momentum on the gradient and an RMSprop-style average of its square, both bias-corrected.
+    """Adam: momentum on the gradient and an RMSprop-style average of its square, both
+    bias-corrected.
 
-    With `t = iterations + 1`: `m = beta_1 m + (1 - beta_1) grad`, `v = beta_2 v + (1 - beta_2) grad**2`,
-    `param -= lr_t * (m / (1 - beta_1**t)) / (sqrt(v / (1 - beta_2**t)) + epsilon)`, elementwise.
-    The slots hold `m' = m / (1 - beta_1)` and `v' = v / (1 - beta_2)` (so `m' = beta_1 m' + grad` and
-    `v' = beta_2 v' + grad**2`); the factors and both bias corrections are folded into two scalars, so one
-    step is ten NumPy calls over the parameters."""
+    With `t = iterations + 1`: `m = beta_1 m + (1 - beta_1) grad`, `v = beta_2 v + (1 -
+    beta_2) grad**2`, `param -= lr_t * (m / (1 - beta_1**t)) / (sqrt(v / (1 -
+    beta_2**t)) + epsilon)`, elementwise. The slots hold `m' = m / (1 - beta_1)` and `v'
+    = v / (1 - beta_2)` (so `m' = beta_1 m' + grad` and `v' = beta_2 v' + grad**2`); the
+    factors and both bias corrections are folded into two scalars, so one step is ten
+    NumPy calls over the parameters."""
     hyperparameters = ("learning_rate", "decay", "epsilon", "beta_1", "beta_2")
     slots = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.001, decay: float = 0.0, epsilon: float = 1e-7,
-                 beta_1: float = 0.9, beta_2: float = 0.999):
+    def __init__(self, learning_rate: float = 0.001, decay: float = 0.0,
+                 epsilon: float = 1e-7, beta_1: float = 0.9, beta_2: float = 0.999):
         super().__init__(learning_rate, decay)
         self.epsilon = _check_hyper("Adam", "epsilon", epsilon, 0, low_open=True)
         self.beta_1 = _check_hyper("Adam", "beta_1", beta_1, 0, 1)
         self.beta_2 = _check_hyper("Adam", "beta_2", beta_2, 0, 1)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+    def _update(self, param: np.ndarray, grad: np.ndarray,
+                state: dict[str, np.ndarray]) -> None:
         m, v, step = state["m"], state["v"], state["scratch"]
         b1, b2, t = self.beta_1, self.beta_2, self.iterations + 1
         m *= b1                                # m' = beta_1 * m' + grad
@@ -382,8 +388,9 @@ class Adam(Optimizer):
         v *= b2                                # v' = beta_2 * v' + grad**2
         np.multiply(grad, grad, out=step)
         v += step
-        # m_hat = m' * (1 - b1) / c1 and sqrt(v_hat) = sqrt(v') * k with k = sqrt((1 - b2) / c2), so
-        # lr_t * m_hat / (sqrt(v_hat) + eps) == [lr_t * (1 - b1) / (c1 * k)] * m' / (sqrt(v') + eps / k)
+        # m_hat = m' (1 - b1) / c1, sqrt(v_hat) = sqrt(v') k, k = sqrt((1 - b2) / c2):
+        # lr_t m_hat / (sqrt(v_hat) + eps) ==
+        #     [lr_t (1 - b1) / (c1 k)] m' / (sqrt(v') + eps / k)
         c1, k = 1 - b1 ** t, math.sqrt((1 - b2) / (1 - b2 ** t))
         np.sqrt(v, out=step)
         step += self.epsilon / k

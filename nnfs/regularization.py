@@ -21,15 +21,19 @@ class L1L2:
     """L1 and L2 penalties on a layer's `weights` and `biases`, to pass as `Dense(...,
     regularizer=L1L2(...))`.
 
-    The penalty is `weight_l1*sum|W| + weight_l2*sum(W**2) + bias_l1*sum|b| + bias_l2*sum(b**2)`.
-    `loss(layer)` returns it; `backward(layer)` adds its gradient (`l1*sign(p) + 2*l2*p`, with `sign(0) = 0`)
-    into the layer's gradients (`layer.gradients()`, in place). Parameters are found by name in
-    `layer.parameters()`: "weights" and "biases" (a layer without one of them simply gets no penalty for it).
-    All four strengths must be finite numbers >= 0 (0 switches that term off)."""
-    def __init__(self, weight_l1: float = 0.0, weight_l2: float = 0.0, bias_l1: float = 0.0,
-                 bias_l2: float = 0.0):
-        strengths = {"weight_l1": weight_l1, "weight_l2": weight_l2, "bias_l1": bias_l1, "bias_l2": bias_l2}
-        for name, value in strengths.items(): setattr(self, name, check_float(f"L1L2: {name}", value, 0))
+    The penalty is `weight_l1*sum|W| + weight_l2*sum(W**2) + bias_l1*sum|b| +
+    bias_l2*sum(b**2)`. `loss(layer)` returns it; `backward(layer)` adds its gradient
+    (`l1*sign(p) + 2*l2*p`, with `sign(0) = 0`) into the layer's gradients
+    (`layer.gradients()`, in place). Parameters are found by name in
+    `layer.parameters()`: "weights" and "biases" (a layer without one of them simply
+    gets no penalty for it). All four strengths must be finite numbers >= 0 (0 switches
+    that term off)."""
+    def __init__(self, weight_l1: float = 0.0, weight_l2: float = 0.0,
+                 bias_l1: float = 0.0, bias_l2: float = 0.0):
+        strengths = {"weight_l1": weight_l1, "weight_l2": weight_l2, "bias_l1": bias_l1,
+                     "bias_l2": bias_l2}
+        for name, value in strengths.items():
+            setattr(self, name, check_float(f"L1L2: {name}", value, 0))
 
     def config(self) -> dict[str, float]:
         "The strengths that are not 0 (the arguments that rebuild this object)."
@@ -40,10 +44,12 @@ class L1L2:
         return f"L1L2({', '.join(f'{k}={v:g}' for k, v in self.config().items())})"
 
     def _terms(self, layer: Any) -> list[tuple[str, np.ndarray, float, float]]:
-        "(name, parameter, l1, l2) for the layer's weights and biases that get a penalty."
+        """(name, parameter, l1, l2) for the layer's weights and biases that get a
+        penalty."""
         params = layer.parameters()
         return [(name, params[name], l1, l2) for name, l1, l2 in
-                (("weights", self.weight_l1, self.weight_l2), ("biases", self.bias_l1, self.bias_l2))
+                (("weights", self.weight_l1, self.weight_l2),
+                 ("biases", self.bias_l1, self.bias_l2))
                 if name in params and (l1 or l2)]
 
     def loss(self, layer: Any) -> float:
@@ -55,7 +61,8 @@ class L1L2:
         return total
 
     def backward(self, layer: Any) -> None:
-        "Add the penalty's gradient to `layer.gradients()` (which its backward pass has just computed)."
+        """Add the penalty's gradient to `layer.gradients()` (which its backward pass
+        has just computed)."""
         terms = self._terms(layer)
         if not terms: return
         grads = layer.gradients()
@@ -66,11 +73,12 @@ class L1L2:
 
 # %% ../nbs/11_regularization_dropout.ipynb #6bbcbd20
 def regularization_loss(layers: Iterable[Any]) -> float:
-    """The sum of the penalties of `layers`: `layer.regularizer.loss(layer)` for each layer that has
-    parameters and a `regularizer` that is not None (layers without one, and objects that are not layers, add
-    0)."""
+    """The sum of the penalties of `layers`: `layer.regularizer.loss(layer)` for each
+    layer that has parameters and a `regularizer` that is not None (layers without one,
+    and objects that are not layers, add 0)."""
     total = 0.0
     for layer in layers:
         regularizer = getattr(layer, "regularizer", None)
-        if regularizer is not None and layer.parameters(): total += float(regularizer.loss(layer))
+        if regularizer is not None and layer.parameters():
+            total += float(regularizer.loss(layer))
     return total

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nnfs.activations import Linear, ReLU, Sigmoid, Softmax
-from nnfs.autodiff import Tensor, as_tensor, conv2d, softmax_cross_entropy, windows
+from nnfs.autodiff import Tensor, as_tensor, softmax_cross_entropy, take
 from nnfs.conv import Conv2D
 from nnfs.core import NNFSError
 from nnfs.datasets import spiral_data
@@ -381,7 +381,16 @@ def test_a_sure_wrong_guess_stays_finite_only_when_fused():
     assert not np.isfinite(loss.data) and not np.all(np.isfinite(composed.grad))
 
 
-# Convolution
+# Convolution, from `take` and a matrix product (as lesson 23 builds it)
+def conv2d(x, w, b):
+    (n, h, wd, c), (kh, kw, _, f) = x.shape, w.shape
+    positions = np.arange(x.data.size).reshape(x.shape)
+    windows = np.lib.stride_tricks.sliding_window_view(positions, (kh, kw), axis=(1, 2))
+    index = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw * c)
+    out = take(x, index) @ w.reshape(kh * kw * c, f) + b
+    return out.reshape(n, h - kh + 1, wd - kw + 1, f)
+
+
 @pytest.mark.parametrize("n, h, w, c, f, k", [(1, 3, 3, 1, 1, (3, 3)), (2, 7, 6, 3, 4, (3, 2)),
                                               (3, 5, 8, 2, 5, (1, 1)), (1, 6, 4, 2, 3, (2, 4))])
 def test_conv2d_equals_the_layer(n, h, w, c, f, k):
@@ -399,10 +408,27 @@ def test_conv2d_equals_the_layer(n, h, w, c, f, k):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-13)
 
 
-def test_windows_backward_adds_overlapping_copies():
+def test_take_adds_the_gradients_of_repeated_positions():
     x = Tensor(np.zeros((1, 3, 3, 1)))
-    windows(x, 2, 2).sum().backward()  # each pixel counted once per window that covers it
+    positions = np.arange(9).reshape(1, 3, 3, 1)
+    index = np.lib.stride_tricks.sliding_window_view(positions, (2, 2), axis=(1, 2)).reshape(-1, 4)
+    take(x, index).sum().backward()  # each pixel counted once per window that covers it
     np.testing.assert_array_equal(x.grad[0, :, :, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    v = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32))
+    out = take(v, np.array([3, 0, 3, 3]))
+    np.testing.assert_array_equal(out.data, [4.0, 1.0, 4.0, 4.0])
+    (out * np.array([1.0, 10.0, 100.0, 1000.0], dtype=np.float32)).sum().backward()
+    np.testing.assert_array_equal(v.grad, [[10.0, 0.0], [0.0, 1101.0]])
+    assert v.grad.dtype == np.float32 and out.data.dtype == np.float32
+
+
+@given(st.integers(0, 2**31 - 1))
+def test_take_against_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(tuple(int(k) for k in rng.integers(1, 4, size=int(rng.integers(1, 4)))))
+    index = rng.integers(0, a.size, size=tuple(int(k) for k in rng.integers(1, 5, size=2)))
+    (g,), P = grad_of(lambda t: take(t, index), a, seed=seed)
+    np.testing.assert_allclose(g, numeric_of(lambda t: take(t, index), [a], 0, P), rtol=1e-6, atol=1e-8)
 
 
 # PyTorch autograd as an independent oracle

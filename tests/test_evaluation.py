@@ -247,3 +247,17 @@ def test_plot_misclassified_titles_do_not_cover_other_panels():
             if j != i:
                 assert not title.overlaps(panels[j]) and not title.overlaps(titles[j]), (i, j)
     plt.close("all")
+
+
+def test_confusion_matrix_refuses_nan_rows_and_huge_class_counts():
+    "A NaN probability row would count as class 0 (argmax of NaN); a huge n_classes, n**2 counts."
+    from nnfs.evaluation import MAX_CLASSES
+
+    probs = np.array([[0.9, 0.1], [np.nan, np.nan], [0.2, 0.8]])
+    with pytest.raises(NNFSError, match="y_pred has rows that are not finite"):
+        confusion_matrix(np.array([0, 1, 1]), probs, 2)
+    with pytest.raises(NNFSError, match="y_true has rows that are not finite"):
+        confusion_matrix(probs, np.array([0, 1, 1]), 2)
+    with pytest.raises(NNFSError, match=f"at most {MAX_CLASSES}"):
+        confusion_matrix(np.array([0]), np.array([0]), 10**6)
+    assert confusion_matrix(np.array([0]), np.array([0]), MAX_CLASSES).shape == (MAX_CLASSES, MAX_CLASSES)

@@ -1,20 +1,41 @@
-"""The accuracies of lesson 13 (`nnfs.metrics`): categorical, binary (per output) and regression (within a
-tolerance derived from the targets), their protocol (`init`, `compare`, `calculate`), the output layer each
-declares, their error messages, and edge sizes."""
+"""The accuracies of lessons 12 and 13 (`nnfs.metrics`): categorical, binary (per output) and regression
+(within a tolerance derived from the targets), their protocol (`init`, `check`, `compare`, `calculate`: the
+checks of a direct call are in `check`, so `compare` is the bare comparison), the output layer each declares,
+their error messages, and edge sizes."""
 
 import numpy as np
 import pytest
 
 from nnfs.activations import Sigmoid, Softmax
 from nnfs.core import NNFSError
+from nnfs.losses import REGRESSION
 from nnfs.metrics import Accuracy, BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 
 
 def test_declared_output_layers():
     assert CategoricalAccuracy.output_activation is Softmax
     assert BinaryAccuracy.output_activation is Sigmoid
-    assert RegressionAccuracy.output_activation is None
-    assert not hasattr(Accuracy, "output_activation")  # a custom accuracy fits any output unless it says so
+    assert RegressionAccuracy.output_activation == REGRESSION
+    assert Accuracy.output_activation is None  # a custom accuracy fits any output unless it says so
+
+
+def test_calculate_checks_then_compares():
+    "`calculate` runs `check` first and compares what it returns; `compare` itself checks nothing."
+    seen = []
+
+    class Spy(Accuracy):
+        def check(self, predictions, y):
+            seen.append("check")
+            return np.asarray(predictions) * 2, np.asarray(y)
+
+        def compare(self, predictions, y):
+            seen.append("compare")
+            return predictions == y
+
+    assert Spy().calculate([1, 2], [2, 3]) == 0.5
+    assert seen == ["check", "compare"]
+    p, y = Accuracy().check([1, 2], (3, 4))
+    assert isinstance(p, np.ndarray) and isinstance(y, np.ndarray)
 
 
 def test_base_accuracy_calculate_is_mean_of_compare():
@@ -35,7 +56,11 @@ def test_categorical_accuracy():
     assert acc.calculate(pred, np.array([0, 1, 1, 1, 2])) == 0.6
     assert acc.calculate(pred, np.eye(3)[[0, 1, 1, 1, 2]]) == 0.6
     assert acc.calculate(pred, np.array([0.0, 2.0, 1.0, 1.0, 0.0])) == 1.0  # whole floats are fine
-    np.testing.assert_array_equal(acc.compare(pred, [0, 1, 1, 1, 2]), [True, False, True, True, False])
+    hits = [True, False, True, True, False]
+    np.testing.assert_array_equal(acc.compare(pred, np.array([0, 1, 1, 1, 2])), hits)
+    np.testing.assert_array_equal(acc.compare(pred, np.eye(3)[[0, 1, 1, 1, 2]]), hits)
+    pred_checked, y_checked = acc.check(pred, np.eye(3)[[0, 1, 1, 1, 2]])  # one-hot rows become indices
+    np.testing.assert_array_equal(y_checked, [0, 1, 1, 1, 2])
     assert acc.calculate(np.array([3]), np.array([3])) == 1.0  # one sample
     assert acc.init(np.array([0, 1])) is None and repr(acc) == "CategoricalAccuracy()"
     for bad, msg in [
@@ -143,12 +168,12 @@ def test_regression_accuracy_errors():
     with pytest.raises(NNFSError, match="std 0"):
         acc.init(np.ones(10))
     with pytest.raises(NNFSError, match="call init"):
-        acc.compare(np.zeros((2, 1)), np.zeros((2, 1)))
+        acc.calculate(np.zeros((2, 1)), np.zeros((2, 1)))
     acc.init(np.arange(10.0).reshape(-1, 1))
     with pytest.raises(NNFSError, match=r"targets must have the predictions' shape \(10, 1\), got \(10, 2\)"):
-        acc.compare(np.zeros((10, 1)), np.zeros((10, 2)))
+        acc.calculate(np.zeros((10, 1)), np.zeros((10, 2)))
     with pytest.raises(NNFSError, match="shape"):
-        acc.compare(np.zeros((10, 1)), np.zeros(9))
+        acc.calculate(np.zeros((10, 1)), np.zeros(9))
 
 
 @pytest.mark.parametrize(

@@ -342,18 +342,22 @@ def test_nan_loss_stops_training():
         m.train(X, y, epochs=50, progress=False)
 
 
-def test_progress_lines_and_bar(capsys):
+def test_progress_lines_and_bar(capsys, monkeypatch):
+    import nnfs.model
+
+    monkeypatch.setattr(nnfs.model, "_live", lambda: True)  # as if a terminal watched
     X, y = spiral_data(10, 3)
     h = spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, validation_data=(X, y), progress=True)
     out, err = capsys.readouterr()
-    lines = out.splitlines()
+    # what a terminal shows once the bars (rewritten in place with \r, then erased) are gone
+    lines = [seg for ln in out.split("\n") if (seg := ln.split("\r")[-1].strip())]
     assert len(lines) == 2 and lines == [h.line(1, 2), h.line(2, 2)]  # one line per epoch that stays
     assert (
         lines[1].startswith("epoch 2/2  ")
         and "val_acc" in lines[1]
         and f"loss {h['loss'][1]:.4f}" in lines[1]
     )
-    assert "epoch 2/2" in err and "/4 " in err  # the live bar, 4 steps per epoch
+    assert "epoch 2/2" in err + out and "/4 " in err + out  # the live bar, 4 steps per epoch
     spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=False)
     assert capsys.readouterr() == ("", "")
 
@@ -435,7 +439,7 @@ def test_history_line_format():
         h[k] += v
     h.times += [1.25, 0.5]
     assert h.line() == "epoch 2  0.5s  loss 0.2500  acc 0.8750  val_loss 0.3750  val_acc 0.8125"
-    assert h.line(1, 10) == "epoch 1/10  1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
+    assert h.line(1, 10) == "epoch  1/10  1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
     h2 = History()
     h2["loss"].append(1.0)
     assert h2.line() == "epoch 1  loss 1.0000" and h2.epochs == 1 and History().epochs == 0
@@ -918,10 +922,13 @@ def test_the_range_warning_points_at_the_callers_line():
 
 
 class _FakeBar:
-    "Stands in for the tqdm bar: records its settings, its steps and whether it was closed."
+    "Stands in for the tqdm bar: records its settings, its steps, its postfixes and whether it was closed."
     def __init__(self, total, enabled=True, **kwargs):
         self.total, self.enabled, self.kwargs = total, enabled, kwargs
-        self.steps, self.closed, self.container = [], False, object()
+        self.steps, self.closed, self.container, self.postfixes = [], False, object(), []
+
+    def set_postfix_str(self, s, refresh=True):
+        self.postfixes.append(s)
 
     def update(self, k):
         self.steps.append(k)
@@ -930,7 +937,8 @@ class _FakeBar:
         self.closed = True
 
 
-def _fake_bars(monkeypatch):
+def _fake_bars(monkeypatch, live=True):
+    "Record the bars `train` makes instead of drawing them; `live`: whether the output is watched."
     import nnfs.model
 
     bars = []
@@ -940,47 +948,69 @@ def _fake_bars(monkeypatch):
         return bars[-1]
 
     monkeypatch.setattr(nnfs.model, "progress_bar", progress_bar)
+    monkeypatch.setattr(nnfs.model, "_live", lambda: live)
     return bars
 
 
-def test_text_bar_advances_one_per_step_and_leaves_nothing(monkeypatch):
+def test_text_bar_advances_one_per_step_with_the_running_loss_and_accuracy(monkeypatch, capsys):
     bars = _fake_bars(monkeypatch)
     X, y = spiral_data(10, 3)
-    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
-    assert [b.kwargs for b in bars] == [dict(desc=f"epoch {e}/2", unit="step", leave=False) for e in (1, 2)]
+    m = spiral_model(hidden=4)
+    h = m.train(X, y, epochs=2, batch_size=8, progress=True)
+    assert [b.kwargs["desc"] for b in bars] == ["epoch 1/2", "epoch 2/2"]
+    assert all(b.kwargs["leave"] is False and "{postfix}" in b.kwargs["bar_format"] for b in bars)
     assert all(b.total == 4 and b.enabled and b.steps == [1, 1, 1, 1] and b.closed for b in bars)
+    # after the last step the bar shows the epoch's mean loss and accuracy, as the history records them
+    for e, bar in enumerate(bars):
+        assert len(bar.postfixes) == 4
+        assert bar.postfixes[-1] == f"loss {h['loss'][e]:.4f} acc {h['accuracy'][e]:.4f}"
+    assert capsys.readouterr().out.splitlines() == [h.line(1, 2), h.line(2, 2)]
 
 
-def test_jupyter_bar_is_shown_under_a_display_id_and_blanked(monkeypatch):
-    "In Jupyter the widget is displayed once, under a display id, and replaced by nothing when closed."
-    import IPython.display
-    import tqdm.auto
-    import tqdm.notebook
+def test_no_bar_when_nobody_watches_only_the_lines(monkeypatch, capsys):
+    "Output to a file, or a notebook run by a test: no bar (its states would stay as clutter), just lines."
+    bars = _fake_bars(monkeypatch, live=False)
+    X, y = spiral_data(10, 3)
+    h = spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
+    assert bars == []
+    assert capsys.readouterr().out.splitlines() == [h.line(1, 2), h.line(2, 2)]
 
-    class Handle:
-        def __init__(self):
-            self.updates = []
 
-        def update(self, *args, **kwargs):
-            self.updates.append((args, kwargs))
+def test_live_means_a_terminal_or_a_jupyter_kernel(monkeypatch):
+    import io
+    import sys
+    import types
 
-    shown = []
+    import nnfs.model
 
-    def display(obj, **kwargs):
-        shown.append((obj, kwargs, Handle()))
-        return shown[-1][2]
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
 
-    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)
-    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(sys, "stdout", Tty())
+    assert nnfs.model._live()
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    ipython = types.SimpleNamespace(get_ipython=lambda: None)
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    assert not nnfs.model._live()  # plain Python, output redirected
+    kernel_shell = type("ZMQInteractiveShell", (), {"__module__": "ipykernel.zmqshell"})()
+    ipython.get_ipython = lambda: kernel_shell
+    assert nnfs.model._live()  # JupyterLab
+    capture_shell = type("CaptureShell", (), {"__module__": "execnb.shell"})()
+    ipython.get_ipython = lambda: capture_shell
+    assert not nnfs.model._live()  # nbdev-test running a notebook
+
+
+def test_epoch_numbers_are_padded_so_the_columns_do_not_move(monkeypatch):
     bars = _fake_bars(monkeypatch)
     X, y = spiral_data(10, 3)
-    spiral_model(hidden=4).train(X, y, epochs=2, batch_size=8, progress=True)
-    assert len(bars) == len(shown) == 2
-    for bar, (obj, kwargs, handle) in zip(bars, shown):
-        assert bar.kwargs["display"] is False and bar.kwargs["leave"] is False
-        assert bar.steps == [1, 1, 1, 1] and bar.closed
-        assert obj is bar.container and kwargs == {"display_id": True}
-        assert handle.updates == [(({"text/plain": ""},), {"raw": True})]
+    h = spiral_model(hidden=4).train(X, y, epochs=10, batch_size=30, progress=True)
+    assert bars[0].kwargs["desc"] == "epoch  1/10" and bars[-1].kwargs["desc"] == "epoch 10/10"
+    lines = [h.line(e, 10) for e in range(1, 11)]
+    assert lines[0].startswith("epoch  1/10  ") and lines[-1].startswith("epoch 10/10  ")
+    h.times[:] = [0.5] * 10
+    assert len({len(h.line(e, 10)) for e in range(1, 11)}) == 1  # fixed-width values: same length
+    assert max(len(h.line(e, 100)) for e in range(1, 11)) <= 80
 
 
 def test_history_plot_draws_loss_and_accuracy_per_epoch():
@@ -1003,3 +1033,35 @@ def test_history_plot_draws_loss_and_accuracy_per_epoch():
         assert h.plot(own) is own and len(own[1].lines) == 1  # draws into the axes it is given
     finally:
         plt.close("all")
+
+
+def test_a_ragged_list_is_refused_with_a_clear_error():
+    X, y = spiral_data(10, 3)
+    m = spiral_model(hidden=4)
+    with pytest.raises(NNFSError, match="Model.predict: X is not an array of numbers"):
+        m.predict([[1.0, 2.0], [3.0]])
+
+
+def test_a_classification_loss_that_subclasses_loss_fits_a_softmax_output():
+    "The base class's `output_activation = None` means any output layer; regression is declared."
+    from nnfs.losses import REGRESSION, Loss
+
+    class MyCrossEntropy(Loss):
+        def forward(self, y_pred, y_true):
+            return -np.log(np.clip(y_pred[np.arange(len(y_pred)), y_true], 1e-7, 1))
+
+        def backward(self, y_pred, y_true):
+            d = np.zeros_like(y_pred)
+            d[np.arange(len(y_pred)), y_true] = -1 / np.clip(y_pred[np.arange(len(y_pred)), y_true], 1e-7, 1)
+            self.dinputs = d / len(y_pred)
+            return self.dinputs
+
+    X, y = spiral_data(20, 3)
+    m = Model([Dense(2, 8), ReLU(), Dense(8, 3), Softmax()]).set(loss=MyCrossEntropy(), optimizer=Adam(0.01))
+    m.finalize()  # not refused: a Loss subclass fits any output unless it declares one
+    assert np.isfinite(m.train(X, y, epochs=2, progress=False)["loss"]).all()
+    assert MeanSquaredError.output_activation == REGRESSION
+    with pytest.raises(NNFSError, match="MeanSquaredError needs a regression output"):
+        Model([Dense(2, 3), Softmax()]).set(loss=MeanSquaredError()).finalize()
+    with pytest.raises(NNFSError, match="needs a regression output"):
+        Model([Dense(2, 1), Sigmoid()]).set(loss=MeanSquaredError()).finalize()

@@ -96,7 +96,8 @@ def test_train_log_lines_and_result(fake_data, monkeypatch):
     model, result, lines = _train(epochs=2, batch_size=16)
     n_params = 784 * 8 + 8 + 8 * 3 + 3
     assert lines == [
-        f"training a network of {n_params:,} parameters for 2 epochs on 60 images (30 for validation)",
+        f"training a network of {n_params:,} parameters for 2 epochs",
+        "on 60 images (30 for validation)",
         "trained in 6.0 s (3.0 s per epoch)",
         f"validation accuracy: {result['val_accuracy']:.4f}",
     ]
@@ -109,7 +110,8 @@ def test_train_log_lines_and_result(fake_data, monkeypatch):
 
 def test_train_one_epoch_is_singular(fake_data):
     _, _, lines = _train(epochs=1, batch_size=16)
-    assert " for 1 epoch on 60 images (30 for validation)" in lines[0]
+    assert lines[0].endswith(" for 1 epoch") and lines[1] == "on 60 images (30 for validation)"
+    assert all(len(line) <= 80 for line in lines)
 
 
 def test_train_reports_test_accuracy_only_when_asked(fake_data, tmp_path):
@@ -123,7 +125,7 @@ def test_train_reports_test_accuracy_only_when_asked(fake_data, tmp_path):
 def test_train_limit_keeps_the_first_images(fake_data, monkeypatch):
     "`limit` cuts every set, the test set too."
     _, result, lines = _train(epochs=1, batch_size=4, limit=10, test=True)
-    assert "on 10 images (10 for validation)" in lines[0]
+    assert lines[1] == "on 10 images (10 for validation)"
     model, result, _ = _train(epochs=1, batch_size=4, limit=25, test=True)
     X_test, y_test = _synthetic(20, 3)
     assert result["test_accuracy"] == model.evaluate(X_test, y_test)["accuracy"]   # 25 > 20: all of them

@@ -105,6 +105,16 @@ def test_exercise_cells_show_the_task_not_the_stored_verdict():
     assert [o["output_type"] for o in bs.reduce_outputs(blank)] == ["stream"]
 
 
+def test_links_in_displayed_markdown_name_the_pages():
+    "A table of lessons that a cell displays (the home page's) links the pages' HTML files."
+    pages = {(bs.NBS / "01_x.ipynb").resolve(): "01_x.ipynb"}
+    cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "show()",
+            "outputs": [{"output_type": "display_data", "metadata": {},
+                         "data": {"text/markdown": "| [one](01_x.ipynb#a) | [w](https://x.org/b.ipynb) |"}}]}
+    md = bs.transform_cell(cell, pages)["outputs"][0]["data"]["text/markdown"]
+    assert md == "| [one](01_x.html#a) | [w](https://x.org/b.ipynb) |"
+
+
 def test_api_pages_put_the_main_class_first_and_follow_the_course():
     page = bs.api_page("model")
     assert page.index(".. autoclass:: Model") < page.index(".. autoclass:: History")

@@ -226,6 +226,7 @@ def reduce_outputs(outputs: list) -> list:
 
 DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)")
 CHECK = re.compile(r'^\s*check\("\d\d[a-z]?\.\d+"', flags=re.M)  # an exercise's check line
+OUTPUT_PAGE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:)([^)\s#]+)\.(?:ipynb|md)(#[^)\s]*)?\)", flags=re.I)
 UNGRADED = "not attempted yet"  # the verdict an exercise's cell stores before a learner answers
 LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
 URL_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", flags=re.I)
@@ -273,8 +274,9 @@ def transform_cell(cell: dict, pages: dict[Path, str]) -> dict | None:
     for o in cell["outputs"]:  # Markdown a cell displays (the home page's table of lessons) links pages too
         md = o.get("data", {}).get("text/markdown")
         if md is not None:
-            md = "".join(md) if isinstance(md, list) else md
-            o["data"]["text/markdown"] = rewrite_links(md, NBS, pages)
+            md = rewrite_links("".join(md) if isinstance(md, list) else md, NBS, pages)
+            # MyST-NB renders an output's Markdown on its own: a link names the page's HTML file
+            o["data"]["text/markdown"] = OUTPUT_PAGE_LINK.sub(r"](\1.html\2)", md)
     cell["execution_count"] = None if solution else cell.get("execution_count")
     return cell
 

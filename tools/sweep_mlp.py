@@ -1,12 +1,13 @@
-"""The model-selection sweep of lesson 20: train MLP variants on Fashion-MNIST, record the validation accuracy
-after every epoch, over several seeds for the best candidates, and write a small JSON file the lesson plots.
+"""Model selection for lesson 20 (not a benchmark): train MLP variants on Fashion-MNIST, record the
+validation accuracy after every epoch, over several seeds for the best candidates, and write the small JSON
+file the lesson reads (`nbs/data/mlp_sweep.json`; each run's `seconds` are in it).
 
-To fit two shared CPU cores in about a quarter of an hour, each run trains on the first 20,000 of the 50,000
-training images for 8 epochs (the full model in lesson 20 trains longer on all of them); stage 1 runs every
-candidate with seed 0, stage 2 reruns the best three with seeds 1 and 2. One BLAS thread: results are then
-bit-identical on the same machine.
+Each run trains on the first 20,000 of the 50,000 training images for 8 epochs (the full model in lesson 20
+trains longer on all of them); stage 1 runs every candidate with seed 0, stage 2 reruns the best three with
+seeds 1 and 2: 12 runs, of the order of half an hour on two shared CPU cores (each run records its time).
+One BLAS thread: results are then bit-identical on the same machine.
 
-    python bench/sweep_mlp.py [--out nbs/data/mlp_sweep.json] [--epochs 8] [--train 20000]"""
+    python tools/sweep_mlp.py [--out nbs/data/mlp_sweep.json] [--epochs 8] [--train 20000]"""
 
 import argparse
 import json
