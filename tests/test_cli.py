@@ -273,12 +273,22 @@ def test_train_with_test_flag_and_threads(capsys, tmp_path):
     assert get_threads() == 2
 
 
+def _cnn_recipe():
+    "The CNN's recipe: in nnfs.recipes (appendix 22a), or lesson 22's until 22a is merged."
+    from nnfs import conv, recipes
+
+    if hasattr(recipes, "build_cnn"):
+        return recipes.build_cnn, recipes.CNN_BEST
+    return conv.build_cnn, conv.CNN_BEST
+
+
 def test_cnn_choice_is_wired(capsys, monkeypatch):
     from nnfs import cli
-    from nnfs.conv import CNN_BEST
 
     assert cli._builder("mlp") == (cli.build_model, cli.BEST)
-    assert cli._builder("cnn")[1] is CNN_BEST   # the CNN trains with its own epochs and batch size by default
+    assert cli._builder("cnn")[1] is _cnn_recipe()[1]   # the CNN trains with its own epochs and batch size
+    model = cli._builder("cnn")[0](rng=np.random.default_rng(0))
+    assert type(model.layers[0]).__name__ == "Conv2D" and model.preprocessing is not None
 
 
 def test_offline_error_suggests_the_option(capsys, tmp_path, monkeypatch):
@@ -430,7 +440,6 @@ def _fake_training(calls: list):
 def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, arch):
     "`--arch` picks the builder and its epochs and batch size; the saved model records its preprocessing."
     from nnfs import cli
-    from nnfs.conv import CNN_BEST
     from nnfs.inference import FASHION_MNIST_PREPROCESSING
 
     calls = []
@@ -440,7 +449,7 @@ def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, a
     assert code == 0, err
     assert out == f"saved the model to {tmp_path / 'm.npz'}\n"
     (kw,) = calls
-    best = cli.BEST if arch == "mlp" else CNN_BEST
+    best = cli.BEST if arch == "mlp" else _cnn_recipe()[1]
     assert (kw["epochs"], kw["batch_size"]) == (best["epochs"], best["batch_size"])
     assert kw["seed"] == 0 and kw["threads"] == 1
     assert kw["progress"] is False and kw["test"] is False and kw["data"] is None and kw["limit"] is None
@@ -623,3 +632,21 @@ def test_export_is_wired_to_lesson_24_and_checks_the_output_first(capsys, tmp_pa
     code, out, err = run(capsys, "export", "m.npz", str(tmp_path / "m.onnx"))
     assert code == 1
     one_line_error(err, "no onnx here")
+
+
+def test_export_writes_an_onnx_file_that_predicts_as_the_model(capsys, tmp_path):
+    "The real `nnfs export` (no stub): the ONNX file gives the saved model's probabilities."
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    _model_file(tmp_path)
+    code, out, err = run(capsys, "export", str(tmp_path / "m.npz"), str(tmp_path / "m.onnx"))
+    assert code == 0 and err == "" and out.startswith(f"wrote {tmp_path / 'm.onnx'}: ")
+    model = load_model(tmp_path / "m.npz")
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, model.predict(x), rtol=1e-4, atol=1e-6)
+    os.mkfifo(tmp_path / "pipe")                         # refused before anything is written
+    code, out, err = run(capsys, "export", str(tmp_path / "m.npz"), str(tmp_path / "pipe"))
+    assert code == 1 and out == ""
+    one_line_error(err, f"--output: cannot save to {tmp_path / 'pipe'}: it is a device, a pipe")

@@ -752,3 +752,22 @@ def test_max_pixels_must_be_a_positive_integer(max_pixels):
     "The reproduction: max_pixels='x' was reported as 'cannot read image ... TypeError'."
     with pytest.raises(NNFSError, match="max_pixels must be"):
         preprocess_image(rect(), max_pixels=max_pixels)
+
+
+def test_the_package_and_the_command_work_without_pillow():
+    "Pillow is an extra: importing the package never imports it; opening a file names the extra."
+    import subprocess
+    import sys
+
+    code = """
+import sys; sys.modules["PIL"] = None
+import numpy as np
+import nnfs.cli, nnfs.datasets, nnfs.inference, nnfs.recipes, nnfs.serialization
+assert nnfs.cli.main(["--version"]) == 0
+assert nnfs.inference.preprocess_image(np.eye(28, dtype=np.uint8) * 200).shape == (1, 784)
+try: nnfs.inference.preprocess_image("x.png")
+except nnfs.NNFSError as e: print(e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "reading image files needs PIL: pip install 'nnfs-course[images]'"

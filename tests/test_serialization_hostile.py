@@ -607,3 +607,47 @@ def test_the_work_of_the_check_is_bounded_too(tmp_path):
     forge(tmp_path / "m.npz", desc, arrays)
     refused_fast(tmp_path / "m.npz", "would take 6,750,848,000 operations, more than the limit of 1,000,")
     assert len(load_model(tmp_path / "m.npz", limits=Limits(max_operations=10**10)).layers) == 2
+
+
+# ------------------------------------------------------------------ findings whose fix belongs to nnfs.model
+# (lesson 16/16a, teach-b's code): strict xfail, so each test fails the day the fix lands and its marker goes.
+
+def _overflowing_step_model():
+    from nnfs.optimizers import SGD
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 100)
+    m = Model([Dense(4, 8, rng=rng), ReLU(), Dense(8, 3, rng=rng), Softmax()])
+    m.set(loss=CategoricalCrossentropy(), optimizer=SGD(1e30), accuracy=CategoricalAccuracy())
+    return m.finalize(), X, y
+
+
+@pytest.mark.xfail(strict=True, reason="open: nnfs.model checks the weights' sums, not what they compute")
+def test_a_step_whose_weights_overflow_the_outputs_is_reported():
+    """Extra finding: one full batch at SGD(1e30) leaves finite weights (about 1e29) whose products overflow
+    float32, so `train` returns normally and `predict` gives NaN rows without a word."""
+    import warnings
+
+    from nnfs.model import TrainingDivergedError
+
+    m, X, y = _overflowing_step_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(TrainingDivergedError):
+            m.train(X, y, epochs=1, batch_size=100, progress=False)
+            assert not np.isfinite(m.predict(X)).all()   # what happens today: NaN, silently
+
+
+@pytest.mark.xfail(strict=True, reason="open (M4): nnfs.model does not refuse NaN or infinite inputs")
+@pytest.mark.parametrize("call", ["evaluate", "predict", "validation"])
+def test_nan_inputs_are_refused_not_scored(call):
+    "M4: `evaluate` on all-NaN X scored an accuracy; validation NaN gave val_loss NaN beside accuracies."
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    m, bad = small_model(), np.full((10, 4), np.nan, np.float32)
+    with pytest.raises(NNFSError, match="NaN"):
+        if call == "evaluate": m.evaluate(bad, np.zeros(10, int))
+        elif call == "predict": m.predict(bad)
+        else: m.train(X, y, epochs=1, progress=False, validation_data=(bad, np.zeros(10, int)))
