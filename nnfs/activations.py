@@ -77,12 +77,6 @@ class Softmax(Layer):
             self.dinputs = s * (dvalues - np.sum(dvalues * s, axis=-1, keepdims=True))
         return self.dinputs
 
-# %% ../nbs/08_backpropagation.ipynb #2341fceb
-@patch_to(Softmax)
-def predictions(self, outputs: np.ndarray) -> np.ndarray:
-    "The most probable class of each row."
-    return np.argmax(outputs, axis=1)
-
 # %% ../nbs/12_binary_logistic_regression.ipynb #m12pred2
 @patch_to(Softmax)
 def predictions(self, outputs: np.ndarray) -> np.ndarray:

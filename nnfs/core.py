@@ -153,7 +153,6 @@ def progress_bar(total: int, enabled: bool = True, **kwargs) -> Any:
     return tqdm(total=total, dynamic_ncols=True, mininterval=0.5, **kwargs)
 
 # %% ../nbs/03_batches_layers_objects.ipynb #901e75ae
-# ruff: noqa: E402  (later lessons append their part of this module, with its imports)
 import os
 import warnings
 

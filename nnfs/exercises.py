@@ -275,7 +275,7 @@ def method(obj: Any, name: str, *args: Any, may_change: Sequence[int] = ()) -> A
         raise Wrong(f"{type(obj).__name__} has no method `{name}`")
     return call(f, *args, may_change=may_change)
 
-# %% ../nbs/90_exercises.ipynb #c835af49
+# %% ../nbs/90_exercises.ipynb #e3b9a74d
 def _seed() -> Any:
     "The package's seed (`nnfs.core.get_seed`, where the core has it)."
     return nnfs.core.get_seed() if hasattr(nnfs.core, "get_seed") else 0
@@ -307,10 +307,10 @@ def kept_random_state() -> Iterator[None]:
         _restore(saved)
 
 
-def _globals_moved(before: tuple) -> str | None:
+def _globals_moved(before: tuple, package: bool = True) -> str | None:
     "Which global generator moved since `before` (a `_random_state()`), or None."
     rng, state, _, _, np_state, py_state = before
-    if nnfs.get_rng() is not rng or rng.bit_generator.state != state:
+    if package and (nnfs.get_rng() is not rng or rng.bit_generator.state != state):
         return "the package's generator (nnfs.get_rng())"
     now = np.random.get_state()
     if not (now[0] == np_state[0] and np.array_equal(now[1], np_state[1])
@@ -322,11 +322,12 @@ def _globals_moved(before: tuple) -> str | None:
 
 
 def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
-               **kwargs: Any) -> Any:
+               package: bool = True, **kwargs: Any) -> Any:
     """Call `f(*args, **kwargs)` twice with `np.random.default_rng(seed)` as its
     argument `rng_at` (a position or a keyword), moving NumPy's global generator in
-    between; `Wrong` unless both results are equal and no global generator moved.
-    Returns the first result."""
+    between; `Wrong` unless both results are equal and no global generator moved (the
+    package's may when `package=False`). Returns the first result; an iterator comes
+    back as a list."""
     results = []
     with kept_random_state():
         for trial in range(2):
@@ -336,18 +337,19 @@ def same_draws(f: Callable, *args: Any, seed: int, rng_at: int | str, what: str,
                 kw[rng_at] = np.random.default_rng(seed)
             else:
                 full.insert(rng_at, np.random.default_rng(seed))
-            results.append(call(f, *full, **kw))
-            moved = _globals_moved(before)
+            out = call(f, *full, **kw)
+            results.append(list(out) if isinstance(out, Iterator) else out)
+            moved = _globals_moved(before, package)
             if moved:
                 raise Wrong(f"{what}: your code drew from {moved}; draw only from the "
                             "generator `rng` it is given")
-    if not _equal_trees(_plain_tree(results[0]), _plain_tree(results[1])):
+    if not _same(results[0], results[1]):
         raise Wrong(f"{what}: two calls with generators seeded alike gave different "
                     "results; draw every random number from the `rng` argument (not "
                     "from a new generator)")
     return results[0]
 
-# %% ../nbs/90_exercises.ipynb #aea1003b
+# %% ../nbs/90_exercises.ipynb #44bac588
 def _fmt(x: Any, short: bool = False) -> str:
     "A short, readable rendering of a value for a verdict."
     if isinstance(x, np.ndarray):
@@ -420,31 +422,6 @@ def as_bool(got: Any, what: str) -> bool:
     if not isinstance(got, (bool, np.bool_)):
         raise Wrong(f"{what} should be True or False, got {_fmt(got)}")
     return bool(got)
-
-
-def _plain_tree(x: Any) -> Any:
-    "A result as plain data for comparing two runs: arrays, text, containers of them."
-    if isinstance(x, (list, tuple)):
-        return [_plain_tree(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _plain_tree(v) for k, v in x.items()}
-    if isinstance(x, (str, bytes)) or x is None:
-        return x
-    try:
-        return np.array(x) if _numeric(x) else repr(x)
-    except (TypeError, ValueError):
-        return repr(x)
-
-
-def _equal_trees(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        nan = a.dtype.kind in "fc"
-        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=nan))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_equal_trees(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_equal_trees(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def expect_close(got: Any, expected: Any, what: str = "the result",
@@ -636,7 +613,7 @@ def not_attempted(answer: Any) -> bool:
         return not own or any(_placeholder(v) for v in own)
     return _placeholder(answer)
 
-# %% ../nbs/90_exercises.ipynb #01fd93f5
+# %% ../nbs/90_exercises.ipynb #5efddd10
 @dataclass(frozen=True)
 class Verdict:
     "The result of grading: `status` 'passed', 'wrong', 'not attempted' or 'error'."
@@ -673,6 +650,10 @@ class Verdict:
             lines.append(f"Expected: {shown}")
         elif self.expected is not None and self.status == "wrong":
             lines.append("Add reveal=True to the check to see the expected value.")
+        elif reveal and self.status == "wrong":
+            lines.append("Expected: no single value here (the exercise grades "
+                         "properties); the reference solution below shows one right "
+                         "answer.")
         return "\n".join(lines)
 
 

@@ -95,40 +95,6 @@ def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray:
     return self.dinputs
 
 # %% ../nbs/08_backpropagation.ipynb #1aab0229
-@patch_to(Layer)
-def config(self) -> dict[str, Any]:
-    "The keyword arguments that rebuild this layer (none by default)."
-    return {}
-
-@patch_to(Layer)
-def __repr__(self) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-    return f"{type(self).__name__}({args})"
-
-@patch_to(Layer)
-def predictions(self, outputs: np.ndarray) -> np.ndarray:
-    "What the outputs mean as predictions; by default the outputs themselves."
-    return outputs
-
-@patch_to(Dense, as_prop=True)
-def n_inputs(self) -> int: return self.weights.shape[0]
-
-@patch_to(Dense, as_prop=True)
-def n_neurons(self) -> int: return self.weights.shape[1]
-
-@patch_to(Dense)
-def config(self) -> dict[str, Any]:
-    "`n_inputs`, `n_neurons`, and `weight_scale`, `regularizer` when not the defaults."
-    cfg: dict[str, Any] = {"n_inputs": self.n_inputs, "n_neurons": self.n_neurons}
-    if self.weight_scale != 0.01: cfg["weight_scale"] = self.weight_scale
-    if self.regularizer is not None: cfg["regularizer"] = self.regularizer
-    return cfg
-
-@patch_to(Dense)
-def regularization_loss(self) -> float:
-    "The penalty the regularizer adds to the loss (0 without one)."
-    return 0.0 if self.regularizer is None else float(self.regularizer.loss(self))
-
 def _fits(buffer: Any, like: np.ndarray) -> bool:
     "True if `buffer` is a writable array with `like`'s shape and dtype."
     return (isinstance(buffer, np.ndarray) and buffer.shape == like.shape

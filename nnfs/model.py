@@ -206,7 +206,7 @@ class History(dict):
         "One line summing up an epoch (the last by default), at most 80 characters."
         i = self.epochs - 1 if epoch is None else epoch - 1
         head = f"epoch {i + 1:{len(str(of))}d}/{of}" if of else f"epoch {i + 1}"
-        parts = [head] + ([f"{self.times[i]:.1f}s"] if len(self.times) > i else [])
+        parts = [head] + ([f"{self.times[i]:5.1f}s"] if len(self.times) > i else [])
         names = {"loss": "loss", "accuracy": "acc", "val_loss": "val_loss",
                  "val_accuracy": "val_acc"}
         parts += [f"{name} {self[k][i]:.4f}" for k, name in names.items()

@@ -752,7 +752,7 @@ def test_03_2_wants_the_package_dtype():
 @pytest.mark.parametrize(
     "layer, text",
     [
-        (LayerIgnoresRng, "drew from the package's generator (nnfs.get_rng())"),
+        (LayerIgnoresRng, "two calls with generators seeded alike gave different results"),
         (LayerGlobalRng, "drew from NumPy's global generator"),
         (LayerFixedDefault, "two layers made one after the other without rng have the same weights"),
         (LayerUnscaled, "they should be 0.01 times standard normal numbers"),
@@ -995,3 +995,15 @@ def test_the_printed_verdict(capsys):
         "Hint: multiply each input by its weight, add up the three products, then add the bias\n"
         "Add reveal=True to the check to see the expected value.\n"
     )
+
+
+class LayerCallsSuper(LayerDense):  # draws from the package generator first, then from rng: right
+    def __init__(self, n_inputs, n_neurons, rng=None):
+        super().__init__(n_inputs, n_neurons)
+        dtype = nnfs.get_dtype()
+        self.weights = (0.01 * nnfs.get_rng(rng).standard_normal((n_inputs, n_neurons))).astype(dtype)
+
+
+def test_03_2_accepts_a_layer_that_calls_its_parent_first():
+    "The exercise does not forbid drawing from the package generator when rng is given."
+    assert passes("03.2", LayerCallsSuper)

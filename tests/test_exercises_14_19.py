@@ -558,3 +558,41 @@ def test_the_untouched_lesson_18_cells_are_not_attempted():
 
     assert grade("18.1", array_headers).status == "not attempted"
     assert grade("18.2", LeakyReLU).status == "not attempted"
+
+
+def epoch_batches_generator(n, batch_size, rng):  # right: yields the batches one by one
+    perm = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        yield perm[i : i + batch_size]
+
+
+def test_16_2_accepts_a_generator_of_batches():
+    assert passes("16.2", epoch_batches_generator)
+
+
+def test_18_2_accepts_a_layer_registered_by_the_lessons_own_register_layer():
+    "Lesson 18 defines register_layer (and its _REGISTRY) in the notebook: registering there counts."
+    namespace = {"np": np, "Layer": Layer}
+    exec(
+        "_REGISTRY = {}\n"
+        "def register_layer(cls):\n"
+        "    _REGISTRY[cls.__name__] = cls\n"
+        "    return cls\n"
+        "@register_layer\n"
+        "class LeakyReLU(Layer):\n"
+        "    def __init__(self, alpha=0.01):\n"
+        "        self.alpha = alpha\n"
+        "    def forward(self, inputs, training=True):\n"
+        "        self.inputs = inputs\n"
+        "        return np.where(inputs > 0, inputs, self.alpha * inputs)\n"
+        "    def backward(self, dvalues):\n"
+        "        return np.where(self.inputs > 0, dvalues, self.alpha * dvalues)\n"
+        "    def config(self):\n"
+        "        return {'alpha': self.alpha}\n",
+        namespace,
+    )
+    assert passes("18.2", namespace["LeakyReLU"])
+    unregistered = dict(namespace)
+    subclass = "class LeakyReLU(LeakyReLU):\n    def config(self):\n        return {'alpha': self.alpha}\n"
+    exec(subclass, unregistered)
+    assert "it is not registered" in message("18.2", unregistered["LeakyReLU"])

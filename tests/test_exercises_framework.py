@@ -1041,3 +1041,12 @@ def test_references_put_back_the_random_state_and_close_their_figures(zz):
 def test_references_need_the_lessons_notebook(zz):
     with pytest.raises(AssertionError, match="no single notebook zz_"):
         check.references("zz", {})
+
+
+def test_reveal_without_a_single_expected_value_says_so(registry):
+    "The ladder is the same everywhere: reveal=True answers even where no single value is expected."
+    exercise("zz.1", "properties")(lambda a: (_ for _ in ()).throw(Wrong("not random enough")))
+    assert grade("zz.1", 1).text(reveal=True).endswith(
+        "Expected: no single value here (the exercise grades properties); the reference solution below "
+        "shows one right answer.")
+    assert "Expected" not in grade("zz.1", 1).text()

@@ -13,7 +13,7 @@ from nnfs.activations import Linear, Sigmoid
 from nnfs.core import NNFSError
 from nnfs.gradcheck import gradcheck
 from nnfs.layers import Dense
-from nnfs.losses import BinaryCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError
+from nnfs.losses import REGRESSION, BinaryCrossentropy, Loss, MeanAbsoluteError, MeanSquaredError
 
 torch_settings = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -24,7 +24,9 @@ LOSSES = [BinaryCrossentropy, MeanSquaredError, MeanAbsoluteError]
 
 def test_declared_output_layers_and_target_ranges():
     assert BinaryCrossentropy.output_activation is Sigmoid
-    assert MeanSquaredError.output_activation is None and MeanAbsoluteError.output_activation is None
+    # a regression loss declares it; None (the base class's default) would mean any output layer
+    assert MeanSquaredError.output_activation == REGRESSION == MeanAbsoluteError.output_activation
+    assert Loss.output_activation is None
     assert BinaryCrossentropy.target_range == (0.0, 1.0)
     assert MeanSquaredError.target_range == (None, None) == MeanAbsoluteError.target_range
     assert all(issubclass(cls, Loss) for cls in LOSSES)

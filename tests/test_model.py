@@ -438,8 +438,10 @@ def test_history_line_format():
     ).items():
         h[k] += v
     h.times += [1.25, 0.5]
-    assert h.line() == "epoch 2  0.5s  loss 0.2500  acc 0.8750  val_loss 0.3750  val_acc 0.8125"
-    assert h.line(1, 10) == "epoch  1/10  1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
+    assert h.line() == "epoch 2    0.5s  loss 0.2500  acc 0.8750  val_loss 0.3750  val_acc 0.8125"
+    assert h.line(1, 10) == "epoch  1/10    1.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
+    h.times[0] = 35.25   # a CNN epoch: the columns stay where they were
+    assert h.line(1, 10) == "epoch  1/10   35.2s  loss 0.5000  acc 0.7500  val_loss 0.6250  val_acc 0.5000"
     h2 = History()
     h2["loss"].append(1.0)
     assert h2.line() == "epoch 1  loss 1.0000" and h2.epochs == 1 and History().epochs == 0

@@ -63,10 +63,11 @@ EXTRA_TESTS = {
     "recipes": ["test_cli.py"],
     "cli": ["test_cli.py"],
     "exercises": ["test_exercises*.py", "test_course.py"],
-    "exercises_00_06": ["test_exercises*.py", "test_course.py"],
-    "exercises_07_13": ["test_exercises*.py", "test_course.py"],
-    "exercises_14_19": ["test_exercises*.py", "test_course.py"],
-    "exercises_20_24": ["test_exercises*.py", "test_course.py"],
+    # a group of lessons' checkers: its own tests, those of every exercise, and the fingerprints
+    "exercises_00_06": ["test_exercises_classes.py", "test_exercises_cases.py"],
+    "exercises_07_13": ["test_exercises_classes.py", "test_exercises_cases.py"],
+    "exercises_14_19": ["test_exercises_classes.py", "test_exercises_cases.py"],
+    "exercises_20_24": ["test_exercises_classes.py", "test_exercises_cases.py", "test_exercises_23_24.py"],
 }
 SKIP_MODULES = {"__init__", "_modidx"}  # modules whose name starts with "_" are kept when named
 
