@@ -11,95 +11,133 @@ import re
 import stat
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import numpy.lib.format as npy_format
 
-from .core import NNFSError
+from .core import NNFSError, _printable
+from .datasets import _MAX_DEFLATE_RATIO
 
 # %% ../nbs/18a_safe_reader.ipynb #5ee32222
 class ModelFileError(NNFSError):
-    """A model or parameter file that cannot be loaded: corrupt, truncated, from another program, or tampered
-    with."""
+    """A model or parameter file that cannot be loaded: corrupt, truncated, from another
+    program, or tampered with."""
 
 @dataclass(frozen=True)
 class Limits:
-    """What a model file may declare; checked before anything is read or allocated. The defaults fit every
-    model of the course many times over; raise them for a genuinely big model, e.g. `load_model(path,
+    """What a model file may declare and cost; checked before anything is read, built or
+    allocated. The defaults fit every model of the course many times over (they take a
+    few megabytes); raise them for a genuinely big model, e.g. `load_model(path,
     limits=Limits(max_array_bytes=2**31, max_total_bytes=2**32))`."""
-    max_json_bytes: int = 1_000_000       # the JSON description
-    max_json_depth: int = 32              # nesting of [ and { in it (a real file needs 5)
-    max_members: int = 10_000             # arrays in the archive
-    max_array_bytes: int = 256 * 2**20    # one array (256 MiB)
-    max_total_bytes: int = 512 * 2**20    # all arrays together
-    max_header_bytes: int = 4096          # one .npy header (they are about 128 bytes)
-    max_abs_param: float = 1e6            # trained weights are O(1): larger means a corrupt or diverged model
+    max_json_bytes: int = 1_000_000     # the JSON description
+    max_json_depth: int = 32            # nesting of [ and { in it (a real file needs 6)
+    max_members: int = 10_000           # arrays in the archive; layers in the model
+    max_array_bytes: int = 128 * 2**20  # one array (128 MiB)
+    max_total_bytes: int = 256 * 2**20  # all arrays; and all a model costs to build
+    max_header_bytes: int = 4096        # one .npy header (they are about 128 bytes)
+    max_operations: int = 10**9         # multiply-adds of one input through the model
+    max_abs_param: float = 1e6          # trained weights are O(1): more is a damaged or
+                                        # diverged model (optimizer state: its square)
+    def __post_init__(self):
+        for f in fields(self):
+            v, real = getattr(self, f.name), f.name == "max_abs_param"
+            kinds = (int, float) if real else (int,)
+            if isinstance(v, bool) or not isinstance(v, kinds) or not 0 < v < math.inf:
+                what = "finite number" if real else "integer"
+                raise NNFSError(f"Limits: {f.name} must be a positive {what}, got "
+                                f"{_printable(repr(v), 60)}")
 
-_CHUNK = 1 << 20                          # data is read (and decompressed) at most this much at a time
-_MAX_NDIM = 32                            # dimensions of an array
-# bzip2 and lzma cannot be decompressed in bounded steps
+_CHUNK = 1 << 20    # data are read (and decompressed) at most this much at a time
+_MAX_NDIM = 32      # dimensions of an array
+# bzip2 and lzma members cannot be decompressed in bounded steps: only these are read
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-# deflate cannot expand more than 1032:1; more is a lie about the sizes
-_MAX_DEFLATE_RATIO = 1100
 
 # %% ../nbs/18a_safe_reader.ipynb #1a51d8d5
 class Archive:
-    """A zip of `.npy` members opened without trusting it: `Archive(path, limits)` checks the file and the
-    table of contents (member names, compression methods, declared sizes) and reads nothing else;
-    `read(name, ...)` reads one array with every check. Use it as a context manager."""
+    """A zip of `.npy` members opened without trusting it: `Archive(path, limits)`
+    checks the file and the table of contents (member names, compression methods,
+    declared sizes) and reads nothing else; `read(name, ...)` reads one array with every
+    check. Use it as a context manager."""
     def __init__(self, path: str | os.PathLike, limits: Limits):
         self.path, self.limits = os.fspath(path), limits
         try: mode = os.stat(self.path).st_mode
         except FileNotFoundError: raise ModelFileError("model file not found") from None
-        except OSError as e: raise ModelFileError(f"cannot read the file ({e.strerror or e})") from None
-        if stat.S_ISDIR(mode): raise ModelFileError("this is a folder, not a model file")
-        if not stat.S_ISREG(mode): raise ModelFileError("not a regular file (a pipe or a device cannot be a "
-                                                        "model)")
+        except OSError as e:
+            raise ModelFileError(f"cannot read the file ({e.strerror or e})") from None
+        if stat.S_ISDIR(mode): raise ModelFileError("this is a folder, "
+                                                    "not a model file")
+        if not stat.S_ISREG(mode):
+            raise ModelFileError("not a regular file (a pipe or a device "
+                                 "cannot be a model)")
         try:
             with open(self.path, "rb") as f: head = f.read(4)
             if not head: raise ModelFileError("the file is empty")
             if head != b"PK\x03\x04":
-                raise ModelFileError(f"wrong magic {head!r}: not an nnfs model file (an .npz zip archive "
-                                     f"starts "
-                                     "with b'PK\\x03\\x04')")
+                raise ModelFileError(f"wrong magic {head!r}: not an nnfs model file "
+                                     "(an .npz zip archive starts with "
+                                     "b'PK\\x03\\x04')")
             self.zf = zipfile.ZipFile(self.path)
         except ModelFileError: raise
-        except PermissionError: raise ModelFileError("cannot read the file: permission denied") from None
-        except Exception as e: raise ModelFileError(f"truncated or corrupt archive ({_what(e)})") from None
+        except PermissionError:
+            raise ModelFileError("cannot read the file: permission denied") from None
+        except Exception as e:
+            raise ModelFileError(f"truncated or corrupt archive ({_what(e)})") from None
         try: self.members = self._table()
         except BaseException: self.zf.close(); raise
 
     def _table(self) -> dict[str, zipfile.ZipInfo]:
         "Check the table of contents against the limits; the members by array name."
         infos, lim = self.zf.infolist(), self.limits
-        if len(infos) > lim.max_members: raise ModelFileError(f"too many archive members ({len(infos):,})")
+        if len(infos) > lim.max_members:
+            raise ModelFileError(f"too many archive members ({len(infos):,})")
         members: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
-            name = info.filename[:-4]
+            name, shown = info.filename[:-4], repr(info.filename[:-4][:80])
             if not info.filename.endswith(".npy"):
-                raise ModelFileError(f"unexpected archive member {info.filename[:80]!r} (only .npy arrays "
-                                     f"belong "
+                raise ModelFileError("unexpected archive member "
+                                     f"{info.filename[:80]!r} (only .npy arrays belong "
                                      "in a model file)")
-            if name in members: raise ModelFileError(f"duplicate array {name[:80]!r}")
+            if name in members: raise ModelFileError(f"duplicate array {shown}")
             if info.compress_type not in _METHODS:
-                raise ModelFileError(f"array {name[:80]!r} uses zip compression method {info.compress_type}; "
-                                     "only stored (0) and deflate (8) members are read")
+                raise ModelFileError(f"array {shown} uses zip compression method "
+                                     f"{info.compress_type}; only stored (0) and "
+                                     "deflate (8) members are read")
             if info.file_size > lim.max_array_bytes + lim.max_header_bytes + 16:
-                raise ModelFileError(f"array {name[:80]!r} declares {info.file_size:,} bytes, more than the "
-                                     f"limit "
-                                     f"of {lim.max_array_bytes:,} (Limits.max_array_bytes)")
-            if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > _MAX_DEFLATE_RATIO * max(
-                    info.compress_size, 1) + 1024:
-                raise ModelFileError(f"array {name[:80]!r} declares {info.file_size:,} bytes from "
-                                     f"{info.compress_size:,} compressed: more than deflate can produce")
+                raise ModelFileError(f"array {shown} declares {info.file_size:,} "
+                                     "bytes, more than the limit of "
+                                     f"{lim.max_array_bytes:,} "
+                                     "(Limits.max_array_bytes)")
+            # the most deflate can produce, plus 1 KiB for the smallest streams
+            most = _MAX_DEFLATE_RATIO * max(info.compress_size, 1) + 1024
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size > most:
+                raise ModelFileError(f"array {shown} declares {info.file_size:,} bytes "
+                                     f"from {info.compress_size:,} compressed: more "
+                                     "than deflate can produce")
             members[name] = info
         total = sum(i.file_size for i in infos)
         if total > lim.max_total_bytes:
-            raise ModelFileError(f"the arrays declare {total:,} bytes in total, more than the limit of "
-                                 f"{lim.max_total_bytes:,} (Limits.max_total_bytes)")
+            raise ModelFileError(f"the arrays declare {total:,} bytes in total, more "
+                                 f"than the limit of {lim.max_total_bytes:,} "
+                                 "(Limits.max_total_bytes)")
         return members
+
+    def read(self, name: str, dtypes: tuple, shape: tuple | None = None,
+             max_bytes: int | None = None) -> np.ndarray:
+        """Array `name` of a dtype in `dtypes` (any byte order) and of `shape` (None
+        entries: any length), at most `max_bytes` bytes (default
+        `Limits.max_array_bytes`); every problem is a `ModelFileError` naming it."""
+        info = self.members.get(name)
+        if info is None: raise ModelFileError(f"missing array {name[:80]!r}")
+        limit = self.limits.max_array_bytes if max_bytes is None else max_bytes
+        try:
+            return _read_member(self.zf, info, dtypes, shape, limit,
+                                self.limits.max_header_bytes)
+        except ModelFileError as e: raise ModelFileError(f"array '{name[:80]}': "
+                                                         f"{e}") from None
+        except Exception as e:
+            raise ModelFileError(f"array '{name[:80]}': corrupt ({_what(e)})") from None
 
     def __enter__(self) -> "Archive": return self
     def __exit__(self, *exc) -> None: self.zf.close()
@@ -107,73 +145,73 @@ class Archive:
 # %% ../nbs/18a_safe_reader.ipynb #436e6e66
 def _what(e: BaseException) -> str:
     "An exception as one short printable line."
-    return f"{type(e).__name__}: {re.sub(r'[^ -~]', '?', str(e))[:160]}"
+    return f"{type(e).__name__}: {_printable(e, 160)}"
 
-def _check_header(got: Any, dtype: np.dtype, dtypes: tuple, shape: tuple | None, max_bytes: int) -> int:
-    "Check an .npy header's dtype and shape against what is expected and the limit; the data size in bytes."
-    if dtype.hasobject: raise ModelFileError("object arrays are not allowed (they would need pickle, which "
-                                             "can run code)")
+def _check_header(got: Any, dtype: np.dtype, dtypes: tuple, shape: tuple | None,
+                  max_bytes: int) -> int:
+    """Check an .npy header's dtype and shape against what is expected and the limit;
+    the data size in bytes."""
+    if dtype.hasobject:
+        raise ModelFileError("object arrays are not allowed (they would need pickle, "
+                             "which can run code)")
     if dtype.newbyteorder("=") not in dtypes:
-        raise ModelFileError(f"wrong dtype {dtype} (only {' or '.join(str(d) for d in dtypes)} is accepted)")
+        raise ModelFileError(f"wrong dtype {dtype} (only "
+                             f"{' or '.join(str(d) for d in dtypes)} is accepted)")
     if (not isinstance(got, tuple) or len(got) > _MAX_NDIM
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in got)):
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                       for d in got)):
         raise ModelFileError(f"invalid shape {str(got)[:80]}")
-    if shape is not None and (len(got) != len(shape)
-                              or any(w is not None and g != w for g, w in zip(got, shape))):
-        raise ModelFileError(f"shape {got} disagrees with the architecture, which needs {shape}")
+    differs = lambda: len(got) != len(shape) or any(w is not None and g != w
+                                                    for g, w in zip(got, shape))
+    if shape is not None and differs():
+        raise ModelFileError(f"shape {got} disagrees with the architecture, "
+                             f"which needs {shape}")
     nbytes = math.prod(got) * dtype.itemsize          # Python integers: no overflow
-    if nbytes > max_bytes: raise ModelFileError(f"declares {nbytes:,} bytes of data, more than the limit of "
-                                                f"{max_bytes:,}")
+    if nbytes > max_bytes:
+        raise ModelFileError(f"declares {nbytes:,} bytes of data, more than the limit "
+                             f"of {max_bytes:,}")
     return nbytes
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes: tuple, shape: tuple | None,
-                 max_bytes: int, max_header: int) -> np.ndarray:
-    "Read one .npy member: header parsed as data (no pickle), checked, then the data in bounded chunks."
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtypes: tuple,
+                 shape: tuple | None, max_bytes: int, max_header: int) -> np.ndarray:
+    """Read one .npy member: the header parsed as data (no pickle) and checked, then the
+    data in bounded chunks, into one buffer that becomes the array."""
     with zf.open(info) as s:
         version = npy_format.read_magic(s)
         if version not in ((1, 0), (2, 0)):
-            raise ModelFileError(f"unsupported .npy format version {version[0]}.{version[1]}")
+            raise ModelFileError("unsupported .npy format version "
+                                 f"{version[0]}.{version[1]}")
         read_header = (npy_format.read_array_header_1_0 if version == (1, 0)
                        else npy_format.read_array_header_2_0)
-        # a damaged header can make the literal parser warn: it is refused anyway
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():   # a damaged header can make the parser warn
             warnings.simplefilter("ignore")
             got, fortran, dtype = read_header(s, max_header_size=max_header)
         nbytes = _check_header(got, dtype, dtypes, shape, max_bytes)
         if info.file_size != s.tell() + nbytes:
-            raise ModelFileError(f"size mismatch: its header needs {nbytes:,} bytes of data, the archive "
-                                 f"member "
-                                 f"holds {info.file_size - s.tell():,}")
+            raise ModelFileError(f"size mismatch: its header needs {nbytes:,} bytes of "
+                                 "data, the archive member holds "
+                                 f"{info.file_size - s.tell():,}")
         buf = np.empty(nbytes, dtype=np.uint8)
         view, pos = memoryview(buf), 0
-        while pos < nbytes:                            # never more than _CHUNK decompressed at once
+        while pos < nbytes:                # never more than _CHUNK decompressed at once
             n = s.readinto(view[pos:pos + _CHUNK])
             if not n: raise ModelFileError("truncated data")
             pos += n
-        if s.read(1): raise ModelFileError("extra bytes after the data")   # reading to the end checks the CRC
-    arr = buf.view(dtype).reshape(got, order="F" if fortran else "C")
-    return np.asarray(arr, dtype=dtype.newbyteorder("="), order="C")
-
-def _read(self: Archive, name: str, dtypes: tuple, shape: tuple | None = None, max_bytes: int | None = None
-          ) -> np.ndarray:
-    """Array `name` of dtype in `dtypes` (any byte order) and of `shape` (None entries: any length), at most
-    `max_bytes` bytes (default `Limits.max_array_bytes`); every problem is a `ModelFileError` naming it."""
-    info = self.members.get(name)
-    if info is None: raise ModelFileError(f"missing array {name[:80]!r}")
-    limit = self.limits.max_array_bytes if max_bytes is None else max_bytes
-    try: return _read_member(self.zf, info, dtypes, shape, limit, self.limits.max_header_bytes)
-    except ModelFileError as e: raise ModelFileError(f"array '{name[:80]}': {e}") from None
-    except Exception as e: raise ModelFileError(f"array '{name[:80]}': corrupt ({_what(e)})") from None
-
-Archive.read = _read
+        if s.read(1): raise ModelFileError("extra bytes "
+                                           "after the data")  # checks the CRC
+    arr = buf.view(dtype)
+    if not dtype.isnative:                      # swapped in place: no second copy
+        arr = arr.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return np.asarray(arr.reshape(got, order="F" if fortran else "C"), order="C")
 
 # %% ../nbs/18a_safe_reader.ipynb #2f61ae8b
-# a JSON string (possibly unterminated, so a lone quote cannot make the scan quadratic) or a bracket
+# a JSON string (possibly unterminated, so a lone quote cannot make the scan quadratic)
+# or a bracket
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 
 def json_depth(text: str, limit: int) -> int:
-    """How deep `[`/`{` nest in JSON `text` (brackets inside strings ignored), counted without parsing it;
-    stops as soon as the depth passes `limit`. Linear time, whatever the text."""
+    """How deep `[`/`{` nest in JSON `text` (brackets inside strings ignored), counted
+    without parsing it; stops as soon as the depth passes `limit`. Linear time."""
     depth = deepest = 0
     for m in _TOKEN.finditer(text):
         c = m.group()[0]
@@ -185,26 +223,34 @@ def json_depth(text: str, limit: int) -> int:
     return deepest
 
 def parse_json(raw: bytes, limits: Limits) -> Any:
-    "Decode a JSON description, refusing oversized or deeply nested input and non-finite numbers."
+    """Decode a JSON description, refusing oversized or deeply nested input and
+    non-finite numbers."""
     if len(raw) > limits.max_json_bytes:
-        raise ModelFileError(f"the JSON description is {len(raw):,} bytes, more than the limit of "
-                             f"{limits.max_json_bytes:,}")
+        raise ModelFileError(f"the JSON description is {len(raw):,} bytes, more than "
+                             f"the limit of {limits.max_json_bytes:,}")
     try: text = raw.decode("utf-8")
-    except UnicodeDecodeError: raise ModelFileError("the JSON description is not UTF-8 text") from None
+    except UnicodeDecodeError:
+        raise ModelFileError("the JSON description is not UTF-8 text") from None
     if json_depth(text, limits.max_json_depth) > limits.max_json_depth:
-        raise ModelFileError(f"the JSON description is nested more than {limits.max_json_depth} levels deep")
-    def no_constant(name): raise ModelFileError(f"the JSON description contains the non-finite number {name}")
+        raise ModelFileError("the JSON description is nested more than "
+                             f"{limits.max_json_depth} levels deep")
+    def no_constant(name):
+        raise ModelFileError("the JSON description contains the "
+                             f"non-finite number {name}")
     def finite_float(s):
         v = float(s)
-        if not math.isfinite(v): raise ModelFileError(f"the JSON description has a number out of range: "
-                                                      f"{s[:30]}")
+        if not math.isfinite(v):
+            raise ModelFileError("the JSON description has a number out of "
+                                 f"range: {s[:30]}")
         return v
     try: return json.loads(text, parse_constant=no_constant, parse_float=finite_float)
     except ModelFileError: raise
-    except Exception as e: raise ModelFileError(f"the JSON description is not valid JSON "
-                                                f"({_what(e)})") from None
+    except Exception as e:
+        raise ModelFileError("the JSON description is not valid "
+                             f"JSON ({_what(e)})") from None
 
 def read_description(archive: Archive, key: str) -> Any:
     "The JSON description stored as the 1-D byte array `key`."
-    raw = archive.read(key, (np.dtype(np.uint8),), (None,), max_bytes=archive.limits.max_json_bytes)
+    raw = archive.read(key, (np.dtype(np.uint8),), (None,),
+                       max_bytes=archive.limits.max_json_bytes)
     return parse_json(raw.tobytes(), archive.limits)

@@ -397,3 +397,74 @@ class Adam(Optimizer):
         np.divide(m, step, out=step)
         step *= self.current_learning_rate * (1 - b1) / (c1 * k)
         param -= step
+
+# %% ../nbs/18_saving_loading.ipynb #c18opt01
+# ruff: noqa: E402  (later lessons append their cells here, each with its imports)
+from .core import patch_to
+
+# %% ../nbs/18_saving_loading.ipynb #c18opt02
+@patch_to(Optimizer)
+def state_arrays(self, layers: Iterable[Any]) -> dict[str, np.ndarray]:
+    """The optimizer's state as arrays, to save with a model: `"iterations"` (0-d) and
+    `"i.name.slot"` for each slot of parameter `name` of layer `i` of `layers`."""
+    out = {"iterations": np.array(self.iterations, dtype=np.int64)}
+    for i, layer in enumerate(layers):
+        for name, _, param in _entries(layer, self.params):
+            st = self._layer_state(layer).get(name, {})   # empty before the first step
+            for slot in self.slots:
+                have = st[slot] if slot in st else np.zeros_like(param)
+                out[f"{i}.{name}.{slot}"] = have.copy()
+    return out
+
+@patch_to(Optimizer)
+def load_state_arrays(self, layers: Iterable[Any], arrays: dict) -> None:
+    "Restore what `state_arrays(layers)` returned, for the same layers (checked first)."
+    layers = _checked_state(self, list(layers), arrays)    # keys, shapes, values (18a)
+    for i, layer in enumerate(layers):
+        states = self.state[layer] = {}
+        for name, _, param in _entries(layer, self.params):
+            st = states[name] = self._new_state(param)
+            for slot in self.slots: st[slot][...] = arrays[f"{i}.{name}.{slot}"]
+    self.iterations, self._flat = int(arrays["iterations"]), None
+    rate_divisor = 1 + self.decay * max(self.iterations - 1, 0)
+    self.current_learning_rate = self.learning_rate / rate_divisor
+
+# %% ../nbs/18a_safe_reader.ipynb #a18s0012
+from .core import _printable
+
+# %% ../nbs/18a_safe_reader.ipynb #a18s0013
+_MAX_ITERATIONS = 2 ** 53    # more steps: a damaged count (float64 would round it)
+_SQUARED_SLOTS = ("cache", "v")   # AdaGrad's, RMSprop's and Adam's sums of squares
+
+def _checked_state(opt: Optimizer, layers: list, arrays: dict) -> list:
+    """`layers`, after checking that `arrays` is what `opt.state_arrays(layers)` gives:
+    the same keys and shapes, finite floats, a step count in 0..2**53, and sums of
+    squared gradients that are not negative."""
+    owner = type(opt).__name__
+    want = {"iterations": ()} | {f"{i}.{name}.{slot}": param.shape
+                                 for i, layer in enumerate(layers)
+                                 for name, _, param in _entries(layer, opt.params)
+                                 for slot in opt.slots}
+    if set(arrays) != set(want):
+        missing = sorted(set(want) - set(arrays))
+        extra = sorted(set(arrays) - set(want))
+        raise NNFSError(f"{owner}.load_state_arrays: the arrays do not match this "
+                        f"optimizer and these layers (missing {missing}, unexpected "
+                        f"{extra}); save and load with the same optimizer "
+                        "class and model")
+    it = np.asarray(arrays["iterations"])
+    steps = it.shape == () and it.dtype.kind in "iu" and 0 <= int(it) <= _MAX_ITERATIONS
+    if not steps:
+        raise NNFSError(f"{owner}.load_state_arrays: 'iterations' must be a 0-d "
+                        f"integer array in 0..2**53, got {_printable(repr(it), 60)}")
+    for key, shape in want.items():
+        a = np.asarray(arrays[key])
+        if key == "iterations": continue
+        if a.shape != shape or a.dtype.kind != "f" or not np.isfinite(a).all():
+            raise NNFSError(f"{owner}.load_state_arrays: {key!r} must be a finite "
+                            f"float array of shape {shape}, got shape {a.shape} and "
+                            f"dtype {a.dtype}")
+        if key.rsplit(".", 1)[1] in _SQUARED_SLOTS and a.size and a.min() < 0:
+            raise NNFSError(f"{owner}.load_state_arrays: {key!r} holds negative "
+                            "values, which a sum of squared gradients cannot")
+    return layers

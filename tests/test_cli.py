@@ -120,10 +120,11 @@ def test_train_output_folder_checked_first(capsys, tmp_path):
         capsys, "train", "--output", str(tmp_path / "no" / "such" / "m.npz"), "--no-progress"
     )
     assert code == 1 and out == ""  # refused before any data is loaded or trained on
-    one_line_error(err, "--output: the folder")
+    one_line_error(err, "--output: cannot save to")
+    one_line_error(err, "no/such does not exist")
     for output, message in (
         ("", "--output: the path is empty"),
-        (str(tmp_path), "is a folder; give a file name"),
+        (str(tmp_path), "it is a folder, not a file"),
     ):
         code, out, err = run(capsys, "train", "--output", output, "--no-progress")
         assert code == 1 and out == ""
@@ -272,25 +273,22 @@ def test_train_with_test_flag_and_threads(capsys, tmp_path):
     assert get_threads() == 2
 
 
-def test_cnn_choice_is_wired_or_explained(capsys, monkeypatch):
-    import builtins
+def _cnn_recipe():
+    "The CNN's recipe: in nnfs.recipes (appendix 22a), or lesson 22's until 22a is merged."
+    from nnfs import conv, recipes
 
+    if hasattr(recipes, "build_cnn"):
+        return recipes.build_cnn, recipes.CNN_BEST
+    return conv.build_cnn, conv.CNN_BEST
+
+
+def test_cnn_choice_is_wired(capsys, monkeypatch):
     from nnfs import cli
 
-    real_import = builtins.__import__
-
-    def no_conv(name, *a, **k):
-        if name == "nnfs.conv":
-            raise ImportError("no module")
-        return real_import(name, *a, **k)
-
-    monkeypatch.setattr(cli.importlib, "import_module", lambda name: no_conv(name, fromlist=["x"]))
-    with pytest.raises(Exception, match="--arch cnn needs nnfs.conv"):
-        cli._builder("cnn")
     assert cli._builder("mlp") == (cli.build_model, cli.BEST)
-    from nnfs.conv import CNN_BEST
-    monkeypatch.undo()
-    assert cli._builder("cnn")[1] is CNN_BEST   # the CNN trains with its own epochs and batch size by default
+    assert cli._builder("cnn")[1] is _cnn_recipe()[1]   # the CNN trains with its own epochs and batch size
+    model = cli._builder("cnn")[0](rng=np.random.default_rng(0))
+    assert type(model.layers[0]).__name__ == "Conv2D" and model.preprocessing is not None
 
 
 def test_offline_error_suggests_the_option(capsys, tmp_path, monkeypatch):
@@ -416,12 +414,16 @@ def test_output_folder_errors_name_the_problem(capsys, tmp_path, monkeypatch):
     "A missing folder and a folder the user may not write to are told apart, before any training."
     code, out, err = run(capsys, "train", "--output", str(tmp_path / "no" / "m.npz"), "--no-progress")
     assert code == 1 and out == ""
-    one_line_error(err, f"--output: the folder {tmp_path / 'no'} does not exist")
+    one_line_error(
+        err, f"--output: cannot save to {tmp_path / 'no' / 'm.npz'}: the folder {tmp_path / 'no'} does not "
+        "exist"
+    )
     # root may write anywhere, so the permission check is told that the folder is read-only
     monkeypatch.setattr(os, "access", lambda path, mode: False)
     code, out, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"), "--no-progress")
     assert code == 1 and out == ""
-    one_line_error(err, f"--output: the folder {tmp_path} is not writable")
+    one_line_error(err, f"--output: cannot save to {tmp_path / 'm.npz'}: the folder {tmp_path} is not "
+                   "writable")
 
 
 def _fake_training(calls: list):
@@ -438,7 +440,6 @@ def _fake_training(calls: list):
 def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, arch):
     "`--arch` picks the builder and its epochs and batch size; the saved model records its preprocessing."
     from nnfs import cli
-    from nnfs.conv import CNN_BEST
     from nnfs.inference import FASHION_MNIST_PREPROCESSING
 
     calls = []
@@ -448,7 +449,7 @@ def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, a
     assert code == 0, err
     assert out == f"saved the model to {tmp_path / 'm.npz'}\n"
     (kw,) = calls
-    best = cli.BEST if arch == "mlp" else CNN_BEST
+    best = cli.BEST if arch == "mlp" else _cnn_recipe()[1]
     assert (kw["epochs"], kw["batch_size"]) == (best["epochs"], best["batch_size"])
     assert kw["seed"] == 0 and kw["threads"] == 1
     assert kw["progress"] is False and kw["test"] is False and kw["data"] is None and kw["limit"] is None
@@ -505,3 +506,147 @@ def test_ctrl_c_exits_with_status_130(capsys, tmp_path, monkeypatch):
     code, out, err = run(capsys, "train", "--output", str(tmp_path / "m.npz"))
     assert code == 130 and out == "" and err == "nnfs: interrupted\n"
     assert not (tmp_path / "m.npz").exists()
+
+
+# ---- hostile command lines, outputs and inputs ------------------------------------------------------------
+
+
+def _refused_before_training(capsys, output: str, contains: str) -> None:
+    argv = ("train", "--output", output, "--no-progress", "--limit", "10", "--epochs", "1")
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == "", out  # nothing trained (the first printed line names the network)
+    one_line_error(err, contains)
+
+
+def test_output_that_is_not_a_file_is_refused_before_training(capsys, tmp_path):
+    "H1: `-o` a pipe (or a device, or a socket) was replaced by a model file after training."
+    os.mkfifo(tmp_path / "fifo")
+    _refused_before_training(capsys, str(tmp_path / "fifo"), "it is a device, a pipe or a socket")
+    assert os.path.exists(tmp_path / "fifo") and not os.path.isfile(tmp_path / "fifo")
+    if os.geteuid() == 0:   # a device node, made in a temporary folder (never the machine's /dev)
+        import stat
+
+        os.mknod(tmp_path / "full", stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        _refused_before_training(capsys, str(tmp_path / "full"), "it is a device, a pipe or a socket")
+        assert stat.S_ISCHR(os.stat(tmp_path / "full").st_mode)
+
+
+def test_output_link_loop_and_long_name_are_refused_before_training(capsys, tmp_path):
+    "L5: these passed the check and failed only after training."
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    _refused_before_training(capsys, str(tmp_path / "loop"), "Too many levels of symbolic links")
+    _refused_before_training(capsys, str(tmp_path / ("m" * 300 + ".npz")), "File name too long")
+
+
+@pytest.mark.parametrize("threads", ["18446744073709551616", "100000000000000000000", "100000"])
+def test_absurd_thread_counts_are_capped_not_a_traceback(capsys, tmp_path, threads, monkeypatch):
+    """M3, L16: --threads 2**64 or more ended in a 30-line ctypes traceback; 100000 was accepted and made
+    training 7x slower on 2 cores. Capped at the cores the program may use, with a one-line warning."""
+    from nnfs import cli
+
+    calls = []
+    monkeypatch.setattr(cli, "train_fashion_mnist", _fake_training(calls))
+    code, out, err = run(capsys, "train", "--threads", threads, "--output", str(tmp_path / "m.npz"),
+                         "--no-progress")
+    cores = len(os.sched_getaffinity(0))
+    assert code == 0 and calls[0]["threads"] == cores
+    assert err.strip() == (f"nnfs: warning: --threads {threads} is more than the {cores} "
+                           f"core{'s' * (cores > 1)} this machine gives the program; using {cores}")
+
+
+def test_odd_file_names_print_on_one_clean_line(capsys, tmp_path):
+    "L4: escape sequences and line breaks in file names were printed raw to the terminal."
+    name = str(tmp_path / "evil\x1b[2J\nname.png")
+    code, out, err = run(capsys, "predict", str(tmp_path / "model.npz"), name)
+    assert code == 1 and "\x1b" not in err and err.count("\n") == 1
+    one_line_error(err, "model file not found")
+    bad = tmp_path / "bad\x1b[31m.npz"
+    bad.write_bytes(b"not a model")
+    code, out, err = run(capsys, "predict", str(bad), name)
+    assert code == 1 and "\x1b" not in err and r"bad\x1b[31m.npz" in err
+
+
+def test_a_huge_number_is_not_echoed_in_full(capsys):
+    "L4: a 5000-digit --seed was echoed in a 5,089-character line."
+    code, out, err = run(capsys, "train", "--seed", "-" + "9" * 5000)
+    assert code == 2 and len(err) < 200
+    one_line_error(err, "argument --seed: expected an integer >= 0, got '-999999999")
+
+
+@needs_data
+def test_predict_with_multi_frame_images_prints_no_resource_warning(trained, capsys, tmp_path):
+    "L2: Pillow's ResourceWarning reached users as 'nnfs: warning: anim.gif: unclosed file'."
+    code, path, _, _ = trained
+    frames = [Image.new("L", (60, 60), 255) for _ in range(2)]
+    ImageDraw.Draw(frames[0]).rectangle([15, 10, 45, 50], fill=30)
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
+    images = (str(tmp_path / "anim.gif"), str(tmp_path / "pages.tif"))
+    code, out, err = run(capsys, "predict", str(path), *images)
+    assert code == 0 and "unclosed" not in err and "ResourceWarning" not in err, err
+
+
+@needs_data
+def test_hostile_model_files_end_in_one_line(trained, capsys, tmp_path):
+    "H2, H3, L10 through `nnfs predict`: a raw MemoryError or ZeroDivisionError printed a 20-line traceback."
+    import json
+
+    code, path, _, _ = trained
+    Image.new("L", (40, 40), 255).save(tmp_path / "x.png")
+    with np.load(path) as npz:
+        desc = json.loads(npz["__architecture__"].tobytes())
+        arrays = {k: npz[k] for k in npz.files if k != "__architecture__"}
+    edits = {
+        "huge": lambda d: d["layers"][0]["config"].update(n_inputs=10**7),
+        "preprocessing": lambda d: d.update(preprocessing={"image_size": 27, "range": [-1, 1],
+                                                           "foreground": "light"}),
+        "conv": lambda d: d.update(layers=[{"type": "Conv2D", "config": {
+            "in_channels": 1, "out_channels": 1, "kernel_size": [3, 3], "input_shape": [2, 2]}}]),
+    }
+    for name, edit in edits.items():
+        d = json.loads(json.dumps(desc))
+        edit(d)
+        np.savez(tmp_path / f"{name}.npz", __architecture__=np.frombuffer(json.dumps(d).encode(), np.uint8),
+                 **arrays)
+        code, out, err = run(capsys, "predict", str(tmp_path / f"{name}.npz"), str(tmp_path / "x.png"))
+        assert code == 1 and out == "", name
+        one_line_error(err, f"{name}.npz: ")
+
+
+def test_export_is_wired_to_lesson_24_and_checks_the_output_first(capsys, tmp_path, monkeypatch):
+    "`nnfs export MODEL OUTPUT` calls nnfs.interop.export_onnx (imported only there) and prints its line."
+    import types
+
+    calls = []
+    stub = types.ModuleType("nnfs.interop")
+    stub.export_onnx = lambda model, out: calls.append((model, out)) or f"wrote {out}"
+    monkeypatch.setitem(sys.modules, "nnfs.interop", stub)
+    code, out, err = run(capsys, "export", "m.npz", str(tmp_path / "m.onnx"))
+    assert (code, out, err) == (0, f"wrote {tmp_path / 'm.onnx'}\n", "")
+    assert calls == [("m.npz", str(tmp_path / "m.onnx"))]
+    os.mkfifo(tmp_path / "fifo")
+    code, out, err = run(capsys, "export", "m.npz", str(tmp_path / "fifo"))
+    assert code == 1 and len(calls) == 1
+    one_line_error(err, "--output: cannot save to")
+    stub.export_onnx = lambda model, out: (_ for _ in ()).throw(__import__("nnfs").NNFSError("no onnx here"))
+    code, out, err = run(capsys, "export", "m.npz", str(tmp_path / "m.onnx"))
+    assert code == 1
+    one_line_error(err, "no onnx here")
+
+
+def test_export_writes_an_onnx_file_that_predicts_as_the_model(capsys, tmp_path):
+    "The real `nnfs export` (no stub): the ONNX file gives the saved model's probabilities."
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    _model_file(tmp_path)
+    code, out, err = run(capsys, "export", str(tmp_path / "m.npz"), str(tmp_path / "m.onnx"))
+    assert code == 0 and err == "" and out.startswith(f"wrote {tmp_path / 'm.onnx'}: ")
+    model = load_model(tmp_path / "m.npz")
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, model.predict(x), rtol=1e-4, atol=1e-6)
+    os.mkfifo(tmp_path / "pipe")                         # refused before anything is written
+    code, out, err = run(capsys, "export", str(tmp_path / "m.npz"), str(tmp_path / "pipe"))
+    assert code == 1 and out == ""
+    one_line_error(err, f"--output: cannot save to {tmp_path / 'pipe'}: it is a device, a pipe")

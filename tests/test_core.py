@@ -628,35 +628,48 @@ def test_atomic_write_failure_on_new_file_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _dead_pid() -> int:
+    "The number of a process that has ended."
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
 def test_atomic_write_removes_stale_temps_only(tmp_path):
-    now = time.time()
-    ages = {"stale": 3700, "old_but_fresh": 3500, "fresh": 0}
+    "Only its own temporary files (named as it names them) of a process that has ended, older than an hour."
+    now, dead = time.time(), _dead_pid()
+    ages = {"stale": 3700, "oldfresh": 3500, "newfresh": 0}
     for name, age in ages.items():
-        p = tmp_path / f".nnfs-tmp-{name}"
+        p = tmp_path / f".nnfs-tmp-{dead}-{name:_<8}.part"
         p.write_bytes(b"")
         os.utime(p, (now - age, now - age))
-    other = tmp_path / ".other-old"
-    other.write_bytes(b"")
-    os.utime(other, (now - 10**6, now - 10**6))
+    alive = tmp_path / f".nnfs-tmp-{os.getpid()}-running_.part"   # its process runs
+    other = tmp_path / ".nnfs-tmp-stale"                          # not a name it makes
+    for p in (alive, tmp_path / ".other-old", other):
+        p.write_bytes(b"")
+        os.utime(p, (now - 10**6, now - 10**6))
     with atomic_write(tmp_path / "out.bin") as f:
         f.write(b"1")
-    assert _temps(tmp_path) == [".nnfs-tmp-fresh", ".nnfs-tmp-old_but_fresh"]
-    assert other.exists()
+    assert _temps(tmp_path) == sorted([other.name, f".nnfs-tmp-{dead}-newfresh.part",
+                                       f".nnfs-tmp-{dead}-oldfresh.part", alive.name])
+    assert (tmp_path / ".other-old").exists()
 
 
 def test_atomic_write_stale_temps_exactly_one_hour_old_are_kept(tmp_path, monkeypatch):
     "Temporary files are removed when *older* than an hour: 3600 s old stays, 3601 s old goes."
     import nnfs.core as core
 
-    now = 1_700_000_000
+    now, dead = 1_700_000_000, _dead_pid()
     monkeypatch.setattr(core, "time", type("Clock", (), {"time": staticmethod(lambda: float(now))}))
-    for name, age in {"hour": 3600, "hour_and_a_second": 3601}.items():
-        p = tmp_path / f".nnfs-tmp-{name}"
+    for name, age in {"hour____": 3600, "hoursec_": 3601}.items():
+        p = tmp_path / f".nnfs-tmp-{dead}-{name}.part"
         p.write_bytes(b"")
         os.utime(p, ns=((now - age) * 10**9, (now - age) * 10**9))
     with atomic_write(tmp_path / "out.bin") as f:
         f.write(b"1")
-    assert _temps(tmp_path) == [".nnfs-tmp-hour"]
+    assert _temps(tmp_path) == [f".nnfs-tmp-{dead}-hour____.part"]
 
 
 def test_atomic_write_text_and_binary(tmp_path):
@@ -684,14 +697,14 @@ def test_atomic_write_bad_mode(tmp_path, mode):
 def test_atomic_write_refuses_folder(tmp_path):
     folder = tmp_path / "folder"
     folder.mkdir()
-    with pytest.raises(NNFSError, match="folder is a folder, not a file"):
+    with pytest.raises(NNFSError, match="folder: it is a folder, not a file"):
         with atomic_write(folder):
             pass
     assert folder.is_dir() and list(folder.iterdir()) == []
 
 
 def test_atomic_write_missing_folder(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NNFSError, match="the folder .*nope does not exist"):
         with atomic_write(tmp_path / "nope" / "x.bin") as f:
             f.write(b"x")
 
@@ -708,7 +721,7 @@ def test_progress_bar_enabled():
     bar = progress_bar(7, desc="epochs", file=out, leave=False)
     try:
         assert bar.total == 7 and bar.desc.startswith("epochs")
-        assert bar.mininterval == 0.5 and bar.dynamic_ncols
+        assert bar.mininterval == 0.5 and not bar.dynamic_ncols and bar.ncols <= 80
         bar.update(7)
     finally:
         bar.close()

@@ -245,7 +245,7 @@ def test_file_errors(tmp_path):
     with pytest.raises(NNFSError, match="not an image file but a folder"):
         preprocess_image(tmp_path)
     (tmp_path / "t.png").write_text("hello")
-    with pytest.raises(NNFSError, match="cannot read image .*t.png: UnidentifiedImageError"):
+    with pytest.raises(NNFSError, match="cannot read image .*t.png: not an image file in a known format"):
         preprocess_image(tmp_path / "t.png")
     Image.fromarray(rect()).save(tmp_path / "r.png")
     assert np.array_equal(preprocess_image(os.fsencode(tmp_path / "r.png")), preprocess_image(rect()))
@@ -534,19 +534,33 @@ def test_permission_denied_is_reported(tmp_path, monkeypatch):
         preprocess_image(tmp_path / "r.png")
 
 
-def test_decoder_message_is_cut_to_200_characters(tmp_path):
-    path = tmp_path / ("n" * 200 + ".png")
+def test_decoder_message_is_cut_to_200_characters(tmp_path, monkeypatch):
+    Image.fromarray(rect()).save(tmp_path / "r.png")
+
+    def long_failure(*args, **kwargs):
+        raise OSError("broken " * 100)
+
+    monkeypatch.setattr(Image.Image, "load", long_failure)
+    with pytest.raises(NNFSError, match="OSError") as e:
+        preprocess_image(tmp_path / "r.png")
+    detail = str(e.value).split("OSError: ", 1)[1]
+    assert len(detail) == 203 and detail.startswith("broken broken") and detail.endswith("...")
+
+
+def test_a_file_that_is_not_an_image_names_the_formats(tmp_path):
+    path = tmp_path / "n.png"
     path.write_text("not an image")
-    with pytest.raises(NNFSError, match="UnidentifiedImageError") as e:
+    with pytest.raises(NNFSError) as e:
         preprocess_image(path)
-    detail = str(e.value).split("UnidentifiedImageError: ", 1)[1]
-    assert len(detail) == 200 and detail.startswith("cannot identify image file")
+    assert str(e.value) == (f"cannot read image {path}: not an image file in a known format (PNG, JPEG, BMP, "
+                            "GIF, TIFF, WEBP, PPM, TGA, ICO, PCX)")
 
 
 def test_32_bit_file_is_scaled_by_its_declared_depth(tmp_path):
-    "A 32-bit TIFF is scaled by 2**32 - 1 even when its values are small (an array would be taken as 16-bit)."
+    """A 32-bit TIFF is scaled by 2**31 - 1 (Pillow reads 32-bit samples as signed integers) even when its
+    values are small (an array would be taken as 16-bit): 2**30 -> 127.5 -> 128, 2e8 -> 23.7 -> 24."""
     Image.fromarray(with_pixels([2**30, 2 * 10**8], np.int32), "I").save(tmp_path / "big.tif")
-    assert framed(tmp_path / "big.tif")[14, 4:6].tolist() == [64, 12]
+    assert framed(tmp_path / "big.tif")[14, 4:6].tolist() == [128, 24]
     Image.fromarray(with_pixels([65535, 255], np.int32), "I").save(tmp_path / "small.tif")
     assert Image.open(tmp_path / "small.tif").tag_v2[258] in (32, (32,))
     assert framed(tmp_path / "small.tif").max() == 0
@@ -559,8 +573,8 @@ def test_32_bit_file_is_scaled_by_its_declared_depth(tmp_path):
         ([100, 255], [100, 255]),  # fits 8 bits: as is
         ([256], [1]),  # 16 bits: 256 * 255 / 65535
         ([65535, 257 * 100], [255, 100]),
-        ([65536, 2**24], [0, 1]),  # 32 bits
-        ([2**30], [64]),
+        ([65536, 2**24], [0, 2]),  # 32 bits, signed: 2**24 * 255 / (2**31 - 1) = 1.99
+        ([2**30], [128]),
     ],
 )
 def test_integer_image_without_declared_depth_takes_the_smallest_that_fits(values, expected):
@@ -568,7 +582,7 @@ def test_integer_image_without_declared_depth_takes_the_smallest_that_fits(value
 
 
 def test_negative_integer_pixels_are_refused():
-    with pytest.raises(NNFSError, match=r"pixel values up to 100 do not fit the image's 8 bits"):
+    with pytest.raises(NNFSError, match=r"negative pixel values \(-5\): a signed or unsigned 32-bit image"):
         preprocess_image(with_pixels([-5, 100], np.int32, "I"))
 
 
@@ -620,3 +634,140 @@ def test_array_scales_exact():
         NNFSError, match=r"in 0..255 \(or uint16\), got dtype int32 with values in \[0, 256\]"
     ):
         preprocess_image(with_pixels([256], np.int32))
+
+
+# ---- hostile images: formats that run programs, memory per pixel format, leaks, odd sizes, misuse ---------
+
+
+def test_eps_named_png_never_runs_ghostscript(tmp_path, monkeypatch):
+    "The reproduction: `innocent.png` holding an EPS program made Pillow run `gs` on it."
+    bin_dir, log = tmp_path / "bin", tmp_path / "gs-called"
+    bin_dir.mkdir()
+    (bin_dir / "gs").write_text(f'#!/bin/sh\necho "$@" >> {log}\nexit 1\n')
+    (bin_dir / "gs").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    (tmp_path / "innocent.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n{ } loop\n")
+    with pytest.raises(NNFSError, match="innocent.png: not an image file in a known format"):
+        preprocess_image(tmp_path / "innocent.png")
+    assert not log.exists()
+
+
+_PEAK_SCRIPT = """
+import resource, sys, numpy as np
+from PIL import Image
+from nnfs.inference import preprocess_image
+path = sys.argv[1]
+with Image.open(path) as im: mode = im.mode
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+preprocess_image(path)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(mode, (after - before) // 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["P", "1", "LA", "I;16", "L"])
+def test_memory_does_not_depend_on_the_pixel_format(tmp_path, mode):
+    """The reproduction: at 64 megapixels an 8 KB palette PNG needed 1.26 GB, against 164 MB in gray (1-bit,
+    LA and 16-bit alike). Shrunk in its own format before any float conversion, an image costs about its
+    decoded size (at most 2 bytes per pixel here) plus a small working copy."""
+    import subprocess
+    import sys
+
+    side = 6000
+    a = np.zeros((side, side), np.uint8)
+    a[1000:5000, 2000:4000] = 1
+    if mode == "P": im = Image.fromarray(a, "P")
+    elif mode == "1": im = Image.fromarray(a.astype(bool))
+    elif mode == "LA": im = Image.fromarray(np.dstack([a * 200, np.full_like(a, 255)]), "LA")
+    elif mode == "I;16": im = Image.fromarray(a.astype(np.uint16) * 60000)
+    else: im = Image.fromarray(a * 200)
+    if mode == "P": im.putpalette([0, 0, 0, 255, 255, 255])
+    im.save(tmp_path / "big.png")
+    del im, a
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(tmp_path / "big.png")], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.returncode == 0, out.stderr[-2000:]
+    got_mode, extra_mib = out.stdout.split()
+    assert got_mode.startswith(mode[0])
+    decoded_mib = side * side * (2 if mode in ("LA", "I;16") else 1) / 2**20
+    assert int(extra_mib) < decoded_mib + 120, (mode, extra_mib)
+
+
+def test_multi_frame_files_leave_no_open_file(tmp_path):
+    "The reproduction: GIF, multi-page TIFF and ICO files left an open file behind (a ResourceWarning)."
+    import gc
+
+    frames = [Image.fromarray(rect(h=40, w=40, fg=v)) for v in (255, 128)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
+    frames[0].convert("RGBA").save(tmp_path / "icon.ico", sizes=[(32, 32), (16, 16)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in ("anim.gif", "pages.tif", "icon.ico"):
+            preprocess_image(tmp_path / name)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+@pytest.mark.parametrize("value", [0, 255])
+def test_a_blank_28x28_image_warns_like_a_large_one(value):
+    "The reproduction: a blank 28x28 image was classified with no warning, the same image at 280x280 warned."
+    for side in (28, 280):
+        with pytest.warns(InputWarning, match="looks blank"):
+            preprocess_image(np.full((side, side), value, np.uint8))
+
+
+def test_tiny_warning_gives_the_image_s_own_size(tmp_path):
+    "The reproduction: a 1x60000 image was reported by its shrunk size (1x1017)."
+    Image.fromarray(np.full((1, 60000), 200, np.uint8)).save(tmp_path / "line.png")
+    with pytest.warns(InputWarning, match=r"the image is only 60000x1 pixels"):
+        preprocess_image(tmp_path / "line.png")
+    with pytest.warns(InputWarning, match=r"the image is only 3x2000 pixels"):
+        preprocess_image(np.full((2000, 3), 200, np.uint8))
+
+
+def test_32_bit_integer_tiff_of_a_garment_gives_the_garment(tmp_path):
+    """The reproduction: a 32-bit integer TIFF (mode I, full int32 range) of a test garment was classified as
+    another garment. Scaled by the range of its format, it gives the 8-bit image's input exactly."""
+    from nnfs.datasets import fashion_mnist
+
+    X, _, _, _ = fashion_mnist()
+    garment = X[0]
+    wide = np.round(garment.astype(np.float64) * (2**31 - 1) / 255).astype(np.int32)
+    Image.fromarray(wide).save(tmp_path / "garment.tif")
+    assert Image.open(tmp_path / "garment.tif").mode == "I" and wide.max() > 2**30
+    assert np.array_equal(preprocess_image(tmp_path / "garment.tif"), prepare_images(garment[None]))
+
+
+@pytest.mark.parametrize("invert", ["yes", 1, 0.0, "False"])
+def test_invert_must_be_none_true_or_false(invert):
+    "The reproduction: invert='yes' was accepted (and taken as True)."
+    with pytest.raises(NNFSError, match="preprocess_image: invert must be None, True or False, got"):
+        preprocess_image(rect(), invert=invert)
+
+
+@pytest.mark.parametrize("max_pixels", ["x", 0, 2.5, None])
+def test_max_pixels_must_be_a_positive_integer(max_pixels):
+    "The reproduction: max_pixels='x' was reported as 'cannot read image ... TypeError'."
+    with pytest.raises(NNFSError, match="max_pixels must be"):
+        preprocess_image(rect(), max_pixels=max_pixels)
+
+
+def test_the_package_and_the_command_work_without_pillow():
+    "Pillow is an extra: importing the package never imports it; opening a file names the extra."
+    import subprocess
+    import sys
+
+    code = """
+import sys; sys.modules["PIL"] = None
+import numpy as np
+import nnfs.cli, nnfs.datasets, nnfs.inference, nnfs.recipes, nnfs.serialization
+assert nnfs.cli.main(["--version"]) == 0
+assert nnfs.inference.preprocess_image(np.eye(28, dtype=np.uint8) * 200).shape == (1, 784)
+try: nnfs.inference.preprocess_image("x.png")
+except nnfs.NNFSError as e: print(e)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "reading image files needs PIL: pip install 'nnfs-course[images]'"

@@ -331,9 +331,11 @@ def test_range_must_be_two_finite_increasing_numbers():
     out = preprocess_image(bars(), preprocessing=pre(range=(0, 1)))
     assert np.array_equal(out, (as_input(bars_28()) + 1) / 2)
     for rng in ([1, 1], [1, 0], [0, math.inf], [-math.inf, 0], [math.nan, 1], [0, math.nan], [False, True],
-                [0, True], ["0", "1"], [0], [0, 1, 2], "01", None, {0: 0, 1: 1}):
-        with pytest.raises(NNFSError, match=r"^preprocessing: range must be two finite numbers \[low, high\] "
-                                            r"with low < high, got "):
+                [0, True], ["0", "1"], [0], [0, 1, 2], "01", None, {0: 0, 1: 1},
+                [-1e308, 1e308], [0, 1e-300], [0, 0.0009], [-1001, 0], [0, 1001]):  # scales no model used
+        message = (r"^preprocessing: range must be two finite numbers \[low, high\] with low < high, "
+                   r"within -1000..1000 and at least 0.001 apart; ")
+        with pytest.raises(NNFSError, match=message):
             preprocess_image(bars(), preprocessing=pre(range=rng))
 
 
@@ -356,4 +358,7 @@ def test_a_huge_record_is_shown_cut_to_200_characters():
     bad = {**pre(), "notes": "x" * 1000}
     with pytest.raises(NNFSError, match="preprocessing must be a dict") as e:
         preprocess_image(bars(), preprocessing=bad)
-    assert len(str(e.value)) == 200
+    prefix = "preprocessing must be a dict with keys image_size, range, foreground; got "
+    assert str(e.value) == prefix + repr(bad)[:150] + "..."
+    out = preprocess_image(bars(), preprocessing=pre(range=(-1000, -999.999)))   # the widest bounds
+    assert out.min() == -1000 and out.max() == np.float32(-999.999)

@@ -546,7 +546,8 @@ def _bad_state(opt_layers, change):
         (lambda a: a.pop("0.weights.m"), r"missing \['0.weights.m'\]"),
         (lambda a: a.update({"2.weights.m": np.zeros(3)}), r"unexpected \['2.weights.m'\]"),
         (lambda a: a.pop("iterations"), r"missing \['iterations'\]"),
-        (lambda a: a.update({"iterations": np.array(-1)}), "'iterations' must be a 0-d integer array >= 0"),
+        (lambda a: a.update({"iterations": np.array(-1)}),
+         r"'iterations' must be a 0-d integer array in 0..2\*\*53"),
         (lambda a: a.update({"iterations": np.array(2.0)}), "'iterations' must be a 0-d integer array"),
         (lambda a: a.update({"iterations": np.array([2])}), "'iterations' must be a 0-d integer array"),
         (

@@ -79,6 +79,8 @@ def unused_exports(path: Path) -> list[str]:
     for i, body in export_cells(path):
         others = "\n".join(s for j, s in enumerate(cells) if j != i)
         for name in _top_names(body):
+            if name == "_all_":  # nbdev's list of imported names to re-export: used by nbdev itself
+                continue
             if not re.search(rf"(?<![\w.]){re.escape(name)}\b", others) and not _used_in_cell(name, body):
                 unused.append(name)
     return unused
