@@ -297,6 +297,7 @@ def _fit(self: Model, X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int
             line = history.line(epoch, epochs) if progress else None
         finally: _close_bar(bar, line)
         self._check_loss_growth(history, start)
+    self._check_outputs(X[:batch_size or len(X)])   # what the last step left (16a)
     return history
 
 # %% ../nbs/16_batch_training.ipynb #m0d0c018
@@ -333,6 +334,9 @@ def predict(self: Model, X: np.ndarray, *,  # noqa: F811
     parts: list[np.ndarray] = []
     self._one_epoch(X, None, batch_size, keep=parts)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+# %% ../nbs/16a_around_the_loop.ipynb #a16b0imp
+import copy
 
 # %% ../nbs/16a_around_the_loop.ipynb #a16b0002
 def _require_methods(obj: Any, methods: tuple[str, ...], what: str) -> None:
@@ -402,6 +406,16 @@ def _check_ready(self: Model, what: str, need_loss: bool = False,
         raise NNFSError(f"Model.{what}: the model has no trainable layers (no layer "
                         "has parameters)")
 
+def _check_finite(X: np.ndarray, what: str, name: str) -> None:
+    """`NNFSError` if `X` holds NaN or infinite values: they would be scored as
+    predictions (the argmax of a NaN row is 0). Training data are left to the
+    divergence watch, which names the step; one fast sum decides when all is well."""
+    if X.dtype.kind != "f" or np.isfinite(X.sum(dtype=np.float64)): return
+    bad = ~np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    if bad.any():
+        raise NNFSError(f"Model.{what}: {name} holds NaN or infinite values (first in "
+                        f"row {int(np.argmax(bad))}); clean or drop those samples")
+
 @patch_to(Model)
 def _check_X(self: Model, X: Any, what: str, name: str = "X") -> np.ndarray:
     "`X` as an array of samples in the layers' dtype (converted once), or `NNFSError`."
@@ -422,6 +436,7 @@ def _check_X(self: Model, X: Any, what: str, name: str = "X") -> np.ndarray:
         raise NNFSError(f"Model.{what}: {name} has no samples")
     if X.dtype.kind not in "biuf":
         raise NNFSError(f"Model.{what}: {name} must hold numbers, got dtype {X.dtype}")
+    if what != "train" or name != "X": _check_finite(X, what, name)
     return X if X.dtype == self._dtype else X.astype(self._dtype)
 
 @patch_to(Model)
@@ -528,6 +543,18 @@ def _check_weights(self: Model) -> None:
     "At the end of an epoch: stop if its last step made a weight NaN or infinite."
     if not self._weights_finite():
         self._diverged("the weights became NaN or infinite", self._steps)
+
+@patch_to(Model)
+def _check_outputs(self: Model, X: np.ndarray) -> None:
+    """When training ends: stop if the weights, though finite, are so large that the
+    outputs for `X` (a batch of the training data) overflow to NaN or infinity. It runs
+    on copies of the layers, so what they keep from the last step stays as it was."""
+    out = X
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in copy.deepcopy(self.layers): out = layer.forward(out, training=False)
+    if not np.isfinite(out).all():
+        self._diverged("the weights became so large that the outputs are NaN or "
+                       "infinite", self._steps)
 
 @patch_to(Model)
 def _stop_non_finite(self: Model, loss: float, step: int) -> None:

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -609,8 +610,7 @@ def test_the_work_of_the_check_is_bounded_too(tmp_path):
     assert len(load_model(tmp_path / "m.npz", limits=Limits(max_operations=10**10)).layers) == 2
 
 
-# ------------------------------------------------------------------ findings whose fix belongs to nnfs.model
-# (lesson 16/16a, teach-b's code): strict xfail, so each test fails the day the fix lands and its marker goes.
+# ------------------------------------------------------------------ findings fixed in nnfs.model (lesson 16a)
 
 def _overflowing_step_model():
     from nnfs.optimizers import SGD
@@ -623,7 +623,7 @@ def _overflowing_step_model():
     return m.finalize(), X, y
 
 
-@pytest.mark.xfail(strict=True, reason="open: nnfs.model checks the weights' sums, not what they compute")
+
 def test_a_step_whose_weights_overflow_the_outputs_is_reported():
     """Extra finding: one full batch at SGD(1e30) leaves finite weights (about 1e29) whose products overflow
     float32, so `train` returns normally and `predict` gives NaN rows without a word."""
@@ -634,12 +634,11 @@ def test_a_step_whose_weights_overflow_the_outputs_is_reported():
     m, X, y = _overflowing_step_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(TrainingDivergedError):
+        with pytest.raises(TrainingDivergedError, match="so large that the outputs are NaN or infinite"):
             m.train(X, y, epochs=1, batch_size=100, progress=False)
-            assert not np.isfinite(m.predict(X)).all()   # what happens today: NaN, silently
 
 
-@pytest.mark.xfail(strict=True, reason="open (M4): nnfs.model does not refuse NaN or infinite inputs")
+
 @pytest.mark.parametrize("call", ["evaluate", "predict", "validation"])
 def test_nan_inputs_are_refused_not_scored(call):
     "M4: `evaluate` on all-NaN X scored an accuracy; validation NaN gave val_loss NaN beside accuracies."
@@ -651,3 +650,16 @@ def test_nan_inputs_are_refused_not_scored(call):
         if call == "evaluate": m.evaluate(bad, np.zeros(10, int))
         elif call == "predict": m.predict(bad)
         else: m.train(X, y, epochs=1, progress=False, validation_data=(bad, np.zeros(10, int)))
+
+
+def test_one_non_finite_row_is_named_and_huge_finite_inputs_pass():
+    "M4: the refusal names the first bad row; values whose sum overflows but that are finite are not refused."
+    m = small_model()
+    X = np.zeros((10, 4), np.float32)
+    X[7, 2] = np.inf
+    with pytest.raises(NNFSError, match=r"Model.predict: X holds NaN or infinite values \(first in row 7\)"):
+        m.predict(X)
+    big = np.full((10, 4), 3e38, np.float32)   # finite; their float32 sum would overflow
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert m.predict(big).shape[0] == 10
