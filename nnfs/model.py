@@ -551,7 +551,8 @@ def _check_outputs(self: Model, X: np.ndarray) -> None:
     on copies of the layers, so what they keep from the last step stays as it was."""
     out = X
     with np.errstate(over="ignore", invalid="ignore"):
-        for layer in copy.deepcopy(self.layers): out = layer.forward(out, training=False)
+        for layer in copy.deepcopy(self.layers):
+            out = layer.forward(out, training=False)
     if not np.isfinite(out).all():
         self._diverged("the weights became so large that the outputs are NaN or "
                        "infinite", self._steps)
