@@ -5,12 +5,18 @@ PyTorch is the independent oracle of the gradient and optimizer tests. It is not
 (`CI=true`) a missing torch fails those tests, so the oracle can never silently vanish."""
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import settings
 
-import nnfs
+# the project root, so that tests import the project's tools (`from tools import fuzz_model_file`) however
+# pytest is started (`pytest` or `python -m pytest`, from any folder)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import nnfs  # noqa: E402
 
 
 def _truthy(v: str | None) -> bool:
