@@ -422,7 +422,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'nnfs.inference.predict_proba': ('prediction_inference.html#predict_proba', 'nnfs/inference.py'),
                                 'nnfs.inference.preprocess_image': ('prediction_inference.html#preprocess_image', 'nnfs/inference.py')},
             'nnfs.interop': { 'nnfs.interop._refuse': ('outside_the_course.html#_refuse', 'nnfs/interop.py'),
-                              'nnfs.interop._require': ('outside_the_course.html#_require', 'nnfs/interop.py'),
                               'nnfs.interop.chw_order': ('outside_the_course.html#chw_order', 'nnfs/interop.py'),
                               'nnfs.interop.export_onnx': ('outside_the_course.html#export_onnx', 'nnfs/interop.py'),
                               'nnfs.interop.from_torch': ('outside_the_course.html#from_torch', 'nnfs/interop.py'),

@@ -9,8 +9,7 @@ torch, onnx and onnxruntime are optional: a function that needs a missing one sa
 # %% auto #0
 __all__ = ['chw_order', 'to_torch', 'from_torch', 'to_onnx', 'export_onnx']
 
-# %% ../nbs/24_outside_the_course.ipynb #372c3901
-import importlib
+# %% ../nbs/24_outside_the_course.ipynb #28465046
 import os
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from .activations import Linear, ReLU, Sigmoid, Softmax
 from .conv import Conv2D, Flatten, MaxPool2D
-from .core import NNFSError, atomic_write
+from .core import NNFSError, atomic_write, require
 from .layers import Dense, Dropout
 from .model import Model
 from .serialization import load_model
@@ -29,25 +28,18 @@ def chw_order(channels: int, size: int) -> np.ndarray:
     NHWC order (`s*C + c`) of the number PyTorch's NCHW order puts at `c*H*W + s`."""
     return np.arange(size).reshape(size // channels, channels).T.reshape(-1)
 
-# %% ../nbs/24_outside_the_course.ipynb #ae8b9e69
-def _require(module: str, extra: str, what: str) -> Any:
-    "Import `module`, or raise one line naming the extra that installs it."
-    try: return importlib.import_module(module)
-    except ImportError:
-        raise NNFSError(f"{what} needs {module}: "
-                        f"pip install 'nnfs-course[{extra}]'") from None
-
+# %% ../nbs/24_outside_the_course.ipynb #cd759571
 def _refuse(what: Any, where: str) -> NNFSError:
     "The error for a layer (or module) with no equivalent on the other side, naming it."
     return NNFSError(f"{where}: {what!r} has no equivalent (supported: Dense, ReLU, "
                      "Sigmoid, Softmax, Linear, Dropout, Conv2D, MaxPool2D, Flatten)")
 
-# %% ../nbs/24_outside_the_course.ipynb #253ae86d
+# %% ../nbs/24_outside_the_course.ipynb #52b01513
 def to_torch(model: Model) -> Any:
     """A `torch.nn.Sequential` that computes what `model` computes, with copies of its
     weights, in evaluation mode. Images are NCHW, read from flat rows by `nn.Unflatten`
     (in CHW order); the `Dense` after a `Flatten` gets its rows in PyTorch's order."""
-    torch = _require("torch", "torch", "to_torch")
+    torch = require("torch", "torch", "to_torch")
     nn, mods = torch.nn, []
     channels = pending = 0       # channels of the NCHW images; of the last Flatten
     simple = {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Linear: nn.Identity,
@@ -119,11 +111,11 @@ def from_torch(seq: Any) -> Model:
                             f"is {ours!r})")
     return model
 
-# %% ../nbs/24_outside_the_course.ipynb #1e1f4d5d
+# %% ../nbs/24_outside_the_course.ipynb #f8778748
 def to_onnx(model: Model, path: str | os.PathLike, *, opset: int = 17) -> Any:
     """Write `model` as an ONNX graph at `path` (built with `onnx` alone); return it.
     "input" and "output" are those of `model.predict`; images are NCHW inside."""
-    onnx = _require("onnx", "onnx", "to_onnx")
+    onnx = require("onnx", "onnx", "to_onnx")
     helper, nodes, weights, images = onnx.helper, [], [], False
     def const(a: np.ndarray, name: str) -> str:
         weights.append(onnx.numpy_helper.from_array(np.ascontiguousarray(a), name))
