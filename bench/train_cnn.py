@@ -4,7 +4,7 @@
     python bench/train_cnn.py train [--max-epochs 15]    # the full run: writes nbs/data/cnn_result.json
     python bench/train_cnn.py speed [--quick]            # nnfs vs PyTorch, paired epochs, and the GEMM floor
 
-`train` trains `nnfs.conv.build_cnn()` on the 50,000 training images of the course's validation split,
+`train` trains `nnfs.recipes.build_cnn()` on the 50,000 training images of the course's validation split,
 measures validation accuracy after every epoch, keeps the weights of the best epoch (the number of epochs is
 chosen on validation, with early stopping), then touches the test set once with those weights. For the
 lesson's comparison it also trains the course's best MLP (lesson 20's recipe) on the same split and records
@@ -42,7 +42,7 @@ except ImportError:
 
 import nnfs
 from nnfs import cli, datasets
-from nnfs.conv import CNN_BEST, build_cnn
+from nnfs.recipes import CNN_BEST, build_cnn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULT = os.path.join(ROOT, "nbs", "data", "cnn_result.json")

@@ -20,11 +20,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 import nnfs
-from . import recipes
 from .core import NNFSError, _cpu_count, _printable, _save_target, set_threads
 from .datasets import FASHION_MNIST_CLASSES
-from .inference import FASHION_MNIST_PREPROCESSING, predict_proba, preprocess_image
-from .recipes import BEST, build_model, train_fashion_mnist
+from .inference import predict_proba, preprocess_image
+from .recipes import BEST, CNN_BEST, build_cnn, build_model, train_fashion_mnist
 from .serialization import load_model, save_model
 
 # %% ../nbs/20a_command_line.ipynb #a0b2a5ca
@@ -128,17 +127,10 @@ def _threads(n: int) -> int:
 
 def _builder(arch: str) -> tuple[Callable, dict]:
     """The function that builds the model of `arch`, and its chosen settings (epochs,
-    batch size, ...): the recipes of `nnfs.recipes`."""
+    batch size, ...): the recipes of `nnfs.recipes` (lesson 20's MLP, appendix 22a's
+    CNN, which records its preprocessing as the MLP's does)."""
     if arch == "mlp": return build_model, BEST
-    if hasattr(recipes, "build_cnn"): return recipes.build_cnn, recipes.CNN_BEST
-    # Until appendix 22a puts the CNN's recipe in nnfs.recipes (then these lines go):
-    # lesson 22's, with the preprocessing recorded here.
-    conv = importlib.import_module("nnfs.conv")
-    def build_cnn(rng: np.random.Generator | None = None):
-        model = conv.build_cnn(rng=rng)
-        model.preprocessing = dict(FASHION_MNIST_PREPROCESSING)   # saved with the model
-        return model
-    return build_cnn, conv.CNN_BEST
+    return build_cnn, CNN_BEST          # appendix 22a
 
 def _train(args: argparse.Namespace) -> int:
     output = _check_output(args.output)

@@ -120,7 +120,6 @@ def load_model(path: str | os.PathLike, *, limits: Limits | None = None) -> Mode
 # %% ../nbs/18a_safe_reader.ipynb #a18s0002
 # ruff: noqa: E402  (later lessons append their cells here, each with its imports)
 import contextlib
-import importlib
 import inspect
 import json
 import math
@@ -340,9 +339,6 @@ def _model_description(archive: Archive) -> tuple[dict, dict]:
                              f"{_printable(json.dumps(rng), 60)}")
     return desc, _plan(desc, lim)
 
-# modules registering more layers when imported (until lesson 22 registers its own here)
-_LAYER_MODULES = ("nnfs.conv",)
-
 def _check_entry(entry: Any, where: str, base: type) -> None:
     """Check the entry of one object: a registered class of the kind `base`, config
     entries its constructor takes (never the loader's own `init`, `rng`, `dtype`), an
@@ -350,8 +346,6 @@ def _check_entry(entry: Any, where: str, base: type) -> None:
     there), state only as declared: numbers >= 0 or null."""
     _fields(entry, where, ("type", "config"), ("state",))
     name = entry["type"]
-    if isinstance(name, str) and name not in _REGISTRY:
-        for module in _LAYER_MODULES: importlib.import_module(module)
     cls = _REGISTRY.get(name) if isinstance(name, str) else None
     fits = lambda c: issubclass(c, base) and not (base is object
                                                   and issubclass(c, _KINDS))
@@ -811,3 +805,10 @@ for _cls in (layers.Dropout, activations.ReLU, activations.Softmax, activations.
              metrics.CategoricalAccuracy, metrics.BinaryAccuracy, regularization.L1L2,
              optimizers.AdaGrad, optimizers.RMSprop, optimizers.Adam):
     register_layer(_cls)
+
+# %% ../nbs/22a_cnn_recipe.ipynb #a22r0026
+# lesson 22's layers: files written by the package name them too (nnfs.conv imports
+# nothing from this module, so it can be imported here)
+from . import conv
+
+for _cls in (conv.Conv2D, conv.MaxPool2D, conv.Flatten): register_layer(_cls)

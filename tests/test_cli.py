@@ -273,20 +273,14 @@ def test_train_with_test_flag_and_threads(capsys, tmp_path):
     assert get_threads() == 2
 
 
-def _cnn_recipe():
-    "The CNN's recipe: in nnfs.recipes (appendix 22a), or lesson 22's until 22a is merged."
-    from nnfs import conv, recipes
-
-    if hasattr(recipes, "build_cnn"):
-        return recipes.build_cnn, recipes.CNN_BEST
-    return conv.build_cnn, conv.CNN_BEST
-
-
 def test_cnn_choice_is_wired(capsys, monkeypatch):
     from nnfs import cli
 
     assert cli._builder("mlp") == (cli.build_model, cli.BEST)
-    assert cli._builder("cnn")[1] is _cnn_recipe()[1]   # the CNN trains with its own epochs and batch size
+    from nnfs.recipes import CNN_BEST, build_cnn
+
+    # the CNN trains with its own epochs and batch size (appendix 22a's recipe)
+    assert cli._builder("cnn") == (build_cnn, CNN_BEST)
     model = cli._builder("cnn")[0](rng=np.random.default_rng(0))
     assert type(model.layers[0]).__name__ == "Conv2D" and model.preprocessing is not None
 
@@ -449,7 +443,7 @@ def test_train_wires_the_model_and_its_settings(capsys, tmp_path, monkeypatch, a
     assert code == 0, err
     assert out == f"saved the model to {tmp_path / 'm.npz'}\n"
     (kw,) = calls
-    best = cli.BEST if arch == "mlp" else _cnn_recipe()[1]
+    best = cli.BEST if arch == "mlp" else cli.CNN_BEST
     assert (kw["epochs"], kw["batch_size"]) == (best["epochs"], best["batch_size"])
     assert kw["seed"] == 0 and kw["threads"] == 1
     assert kw["progress"] is False and kw["test"] is False and kw["data"] is None and kw["limit"] is None

@@ -1,4 +1,5 @@
-"""Lesson 22's layers (nnfs.conv): Conv2D, MaxPool2D, Flatten, im2col/col2im and build_cnn.
+"""Lesson 22's layers (nnfs.conv, hardened by appendix 22a): Conv2D, MaxPool2D, Flatten, im2col/col2im, and
+appendix 22a's recipe build_cnn (nnfs.recipes).
 
 Proof of the backward passes twice over: the gradient checker (central differences, float64) on random shapes
 (batch 1, odd and non-square sizes, several channels, both paddings, even and non-square kernels), and PyTorch
@@ -10,12 +11,10 @@ import pytest
 
 import nnfs
 from nnfs.conv import (
-    CNN_BEST,
     Conv2D,
     Flatten,
     MaxPool2D,
     _same_padding,
-    build_cnn,
     col2im,
     conv_output_size,
     im2col,
@@ -23,6 +22,7 @@ from nnfs.conv import (
 from nnfs.core import NNFSError
 from nnfs.gradcheck import gradcheck
 from nnfs.layers import Layer
+from nnfs.recipes import CNN_BEST, build_cnn
 
 # (batch, height, width, in_channels, out_channels, kernel, padding)
 CONV_SHAPES = [
@@ -654,7 +654,7 @@ def test_fresh_process_loads_a_cnn_file(tmp_path):
     import subprocess
     import sys
 
-    from nnfs.conv import build_cnn
+    from nnfs.recipes import build_cnn
     from nnfs.serialization import save_model
 
     path = tmp_path / "cnn.npz"

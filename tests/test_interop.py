@@ -17,12 +17,12 @@ import pytest
 from helpers import Scale
 
 from nnfs.activations import Linear, ReLU, Sigmoid, Softmax
-from nnfs.conv import Conv2D, Flatten, MaxPool2D, build_cnn
+from nnfs.conv import Conv2D, Flatten, MaxPool2D
 from nnfs.core import NNFSError
 from nnfs.interop import chw_order, export_onnx, from_torch, to_onnx, to_torch
 from nnfs.layers import Dense, Dropout
 from nnfs.model import Model
-from nnfs.recipes import build_model
+from nnfs.recipes import build_cnn, build_model
 from nnfs.serialization import ModelFileError, save_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -904,34 +904,6 @@ def test_layers_of_ones_own_are_built_with_the_file_dtype(tmp_path, monkeypatch,
     assert load_model(tmp_path / "m.npz").layers[1].dtype == dtype
 
 
-def test_layer_modules_are_imported_for_an_unknown_type(tmp_path, monkeypatch):
-    "A file naming a layer class that an unimported module registers loads (as a CNN in a fresh process)."
-    from nnfs import serialization
-
-    monkeypatch.setattr(serialization, "_REGISTRY", dict(serialization._REGISTRY))
-    monkeypatch.setattr(serialization, "_STATE", dict(serialization._STATE))
-    (tmp_path / "nnfs_test_extra_layers.py").write_text(
-        "from nnfs.layers import Layer\n"
-        "from nnfs.serialization import register_layer\n\n"
-        "@register_layer\n"
-        "class Twice(Layer):\n"
-        "    def forward(self, inputs, training=True):\n"
-        "        self.output = inputs * 2\n"
-        "        return self.output\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(serialization, "_LAYER_MODULES", ("nnfs_test_extra_layers",))
-    import nnfs_test_extra_layers
-
-    m = Model([nnfs_test_extra_layers.Twice(), Dense(6, 3), Softmax()]).finalize()
-    save_model(m, tmp_path / "m.npz")
-    del serialization._REGISTRY["Twice"]
-    monkeypatch.delitem(__import__("sys").modules, "nnfs_test_extra_layers")
-    back = load_model(tmp_path / "m.npz")
-    assert type(back.layers[0]).__name__ == "Twice"
-    assert np.array_equal(back.predict(X), m.predict(X))
-
-
 def test_model_cost_limit_is_inclusive(tmp_path):
     """A model may cost up to Limits.max_total_bytes: Dense(300, 300) + Softmax in float32 costs its 90,300
     parameters, the 600 elements of one input through the Dense layer (its input and output) and the 600 of
