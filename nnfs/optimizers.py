@@ -270,6 +270,7 @@ def load_state_arrays(self, layers: Iterable[Any], arrays: dict) -> None:
         for name, _, param in _entries(layer, self.params):
             st = states[name] = self._new_state(param)
             for slot in self.slots: st[slot][...] = arrays[f"{i}.{name}.{slot}"]
+    # lesson 21's flat buffer, if any, is made again around the new state
     self.iterations, self._flat = int(arrays["iterations"]), None
     rate_divisor = 1 + self.decay * max(self.iterations - 1, 0)
     self.current_learning_rate = self.learning_rate / rate_divisor
