@@ -94,30 +94,6 @@ def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray:
     self.dinputs = dvalues @ self.weights.T
     return self.dinputs
 
-# %% ../nbs/08_backpropagation.ipynb #1aab0229
-def _fits(buffer: Any, like: np.ndarray) -> bool:
-    "True if `buffer` is a writable array with `like`'s shape and dtype."
-    return (isinstance(buffer, np.ndarray) and buffer.shape == like.shape
-            and buffer.dtype == like.dtype and buffer.flags.writeable)
-
-Dense.need_dinputs = True   # False on a first layer: nobody needs the data's gradient
-
-@patch_to(Dense)
-def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
-    """Like lesson 08's, but the gradients are written into existing arrays of the right
-    shape and dtype, and the input gradient is skipped (None) if `need_dinputs` is
-    False."""
-    dvalues = self._check_dvalues(dvalues).astype(self.weights.dtype, copy=False)
-    if _fits(getattr(self, "dweights", None), self.weights):
-        np.matmul(self.inputs.T, dvalues, out=self.dweights)
-    else: self.dweights = self.inputs.T @ dvalues
-    if _fits(getattr(self, "dbiases", None), self.biases):
-        np.sum(dvalues, axis=0, keepdims=True, out=self.dbiases)
-    else: self.dbiases = dvalues.sum(axis=0, keepdims=True)
-    if self.regularizer is not None: self.regularizer.backward(self)
-    self.dinputs = dvalues @ self.weights.T if self.need_dinputs else None
-    return self.dinputs
-
 # %% ../nbs/11_regularization_dropout.ipynb #m11dense
 @patch_to(Dense)
 def regularization_loss(self) -> float:
@@ -199,3 +175,27 @@ def config(self) -> dict[str, Any]:
 def predictions(self, outputs: np.ndarray) -> np.ndarray:
     "What the outputs mean as predictions; by default the outputs themselves."
     return outputs
+
+# %% ../nbs/21_making_it_fast.ipynb #c21dense
+def _fits(buffer: Any, like: np.ndarray) -> bool:
+    "True if `buffer` is a writable array with `like`'s shape and dtype."
+    return (isinstance(buffer, np.ndarray) and buffer.shape == like.shape
+            and buffer.dtype == like.dtype and buffer.flags.writeable)
+
+Dense.need_dinputs = True   # False on a first layer: nobody needs the data's gradient
+
+@patch_to(Dense)
+def backward(self: Dense, dvalues: np.ndarray) -> np.ndarray | None:
+    """Lesson 08's backward, but the gradients are written into existing arrays of the
+    right shape and dtype, and the input gradient is skipped (None) if `need_dinputs`
+    is False."""
+    dvalues = self._check_dvalues(dvalues).astype(self.weights.dtype, copy=False)
+    if _fits(getattr(self, "dweights", None), self.weights):
+        np.matmul(self.inputs.T, dvalues, out=self.dweights)
+    else: self.dweights = self.inputs.T @ dvalues
+    if _fits(getattr(self, "dbiases", None), self.biases):
+        np.sum(dvalues, axis=0, keepdims=True, out=self.dbiases)
+    else: self.dbiases = dvalues.sum(axis=0, keepdims=True)
+    if self.regularizer is not None: self.regularizer.backward(self)   # lesson 11
+    self.dinputs = dvalues @ self.weights.T if self.need_dinputs else None
+    return self.dinputs
